@@ -1,0 +1,41 @@
+import { serve } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { createApp } from './app'
+import { groupCommit } from './ingest/group-commit'
+import { loadSnippetAsset } from './snippet-asset'
+import { openSqliteStore } from './store/sqlite'
+import type { Store, StoredEvent } from './store/types'
+
+export interface RunningCollector {
+  url: string
+  port: number
+  store: Store
+  /** Stops taking requests, commits what was accepted, and closes the database. */
+  close(): Promise<void>
+}
+
+export async function startCollector(options: { port: number; host?: string; dbPath: string }): Promise<RunningCollector> {
+  const store = openSqliteStore(options.dbPath)
+  const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
+  const app = createApp({ store, commits, snippet: await loadSnippetAsset() })
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started))
+    started.once('error', reject)
+  })
+  const port = (server.address() as AddressInfo).port
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    store,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done())
+          ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+        })
+        await commits.drain()
+        await store.close()
+      })()),
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Site, Store } from './store/types'
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+const randomToken = (length: number) =>
+  Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('')
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')
+
+/** Compares a presented secret with a stored hash in constant time. */
+export function secretMatches(secret: string, hash: string): boolean {
+  const presented = Buffer.from(hashSecret(secret), 'hex')
+  const stored = Buffer.from(hash, 'hex')
+  return presented.length === stored.length && timingSafeEqual(presented, stored)
+}
+
+/**
+ * Turns what a user types for a site ("https://www.Example.com/blog") into the host events are
+ * allowed from ("www.example.com"), or says what is wrong with it.
+ */
+export function normalizeDomain(input: string): string {
+  const trimmed = input.trim().toLowerCase()
+  let host: string
+  try {
+    host = new URL(/^[a-z][a-z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`).hostname
+  } catch {
+    throw new Error(`"${input}" is not a domain: give the site's host name, such as example.com`)
+  }
+  if (!host || !/^[a-z0-9.-]+$/.test(host) || host.startsWith('.') || host.endsWith('.'))
+    throw new Error(`"${input}" is not a domain: give the site's host name, such as example.com`)
+  return host
+}
+
+/** A host belongs to a site when it is the site's domain or a subdomain of it. */
+export const hostMatchesDomain = (host: string, domain: string) =>
+  host === domain || host.endsWith('.' + domain)
+
+export interface NewSiteSecrets {
+  site: Site
+  /** Secret, for server-side sending; shown once, stored only as a hash. */
+  writeKey: string
+  /** Secret, for export and reports; shown once, stored only as a hash. */
+  readToken: string
+}
+
+export async function addSite(store: Store, domainInput: string, now = Date.now()): Promise<NewSiteSecrets> {
+  const domain = normalizeDomain(domainInput)
+  const writeKey = 'wk_' + randomToken(32)
+  const readToken = 'rt_' + randomToken(32)
+  const site: Site = {
+    id: randomToken(12),
+    domain,
+    writeKeyHash: hashSecret(writeKey),
+    readTokenHash: hashSecret(readToken),
+    createdAt: now,
+  }
+  await store.addSite(site)
+  return { site, writeKey, readToken }
+}
+
+/** The exact tag a site owner pastes into every page. */
+export const scriptTag = (collectorUrl: string, siteId: string) =>
+  `<script defer src="${collectorUrl.replace(/\/+$/, '')}/w.js" data-site="${siteId}"></script>`

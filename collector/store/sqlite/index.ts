@@ -1,0 +1,136 @@
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { EventQuery, Site, Store, StoredEvent } from '../types'
+import { MIGRATIONS } from './migrations'
+
+const EVENT_COLUMNS = [
+  'id', 'site_id', 'visitor_id', 'kind', 'name', 'occurred_at', 'received_at', 'url', 'path', 'title',
+  'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'fbclid',
+  'msclkid', 'li_fat_id', 'screen_width', 'language', 'timezone', 'browser', 'os', 'device', 'is_bot', 'props',
+] as const
+
+type EventRow = Record<(typeof EVENT_COLUMNS)[number], string | number | null>
+
+const toRow = (e: StoredEvent): EventRow => ({
+  id: e.id, site_id: e.siteId, visitor_id: e.visitorId, kind: e.kind, name: e.name,
+  occurred_at: e.occurredAt, received_at: e.receivedAt, url: e.url, path: e.path, title: e.title,
+  referrer: e.referrer, utm_source: e.utmSource, utm_medium: e.utmMedium, utm_campaign: e.utmCampaign,
+  utm_term: e.utmTerm, utm_content: e.utmContent, gclid: e.gclid, fbclid: e.fbclid, msclkid: e.msclkid,
+  li_fat_id: e.liFatId, screen_width: e.screenWidth, language: e.language, timezone: e.timezone,
+  browser: e.browser, os: e.os, device: e.device, is_bot: e.isBot ? 1 : 0,
+  props: e.props ? JSON.stringify(e.props) : null,
+})
+
+const fromRow = (r: EventRow): StoredEvent => ({
+  id: r.id as string, siteId: r.site_id as string, visitorId: r.visitor_id as string,
+  kind: r.kind as StoredEvent['kind'], name: r.name as string | null,
+  occurredAt: r.occurred_at as number, receivedAt: r.received_at as number, url: r.url as string,
+  path: r.path as string, title: r.title as string | null, referrer: r.referrer as string | null,
+  utmSource: r.utm_source as string | null, utmMedium: r.utm_medium as string | null,
+  utmCampaign: r.utm_campaign as string | null, utmTerm: r.utm_term as string | null,
+  utmContent: r.utm_content as string | null, gclid: r.gclid as string | null, fbclid: r.fbclid as string | null,
+  msclkid: r.msclkid as string | null, liFatId: r.li_fat_id as string | null,
+  screenWidth: r.screen_width as number | null, language: r.language as string | null,
+  timezone: r.timezone as string | null, browser: r.browser as string | null, os: r.os as string | null,
+  device: r.device as string | null, isBot: r.is_bot === 1,
+  props: r.props === null ? null : JSON.parse(r.props as string),
+})
+
+interface SiteRow {
+  id: string
+  domain: string
+  write_key_hash: string
+  read_token_hash: string
+  created_at: number
+}
+const siteFromRow = (r: SiteRow): Site => ({
+  id: r.id, domain: r.domain, writeKeyHash: r.write_key_hash, readTokenHash: r.read_token_hash, createdAt: r.created_at,
+})
+
+/** Runs the migration steps this database has not run yet. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > MIGRATIONS.length)
+    throw new Error(
+      `the database is at schema version ${current}, newer than this Waymark knows (${MIGRATIONS.length}): upgrade Waymark`,
+    )
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version])
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}
+
+/**
+ * The default store: one SQLite file. WAL lets readers run beside the writer, and
+ * synchronous=FULL makes each commit durable before it returns, so an acknowledged event
+ * survives a crash or power loss; group commit upstream keeps that affordable.
+ */
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  // Queries stream from their own connection: an open iterator makes a better-sqlite3
+  // connection busy, and the writer must never wait for an export to finish.
+  const reader = path === ':memory:' ? db : new Database(path, { readonly: true })
+
+  const insertEvent = db.prepare(
+    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map((c) => '@' + c).join(', ')})`,
+  )
+  const insertEvents = db.transaction((events: StoredEvent[]) => {
+    for (const event of events) insertEvent.run(toRow(event))
+  })
+  const insertSite = db.prepare(
+    'INSERT INTO sites (id, domain, write_key_hash, read_token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+  )
+  const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
+  const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
+
+  return {
+    async appendEvents(events) {
+      if (events.length) insertEvents(events)
+    },
+    async *queryEvents(query: EventQuery) {
+      const conditions: Record<keyof EventQuery, string> = {
+        siteId: 'site_id = @siteId',
+        from: 'occurred_at >= @from',
+        to: 'occurred_at < @to',
+        visitorId: 'visitor_id = @visitorId',
+        kind: 'kind = @kind',
+      }
+      const used = (Object.keys(conditions) as (keyof EventQuery)[]).filter((key) => query[key] !== undefined)
+      const statement = reader.prepare(
+        `SELECT * FROM events WHERE ${used.map((key) => conditions[key]).join(' AND ')} ORDER BY occurred_at, id`,
+      )
+      const params = Object.fromEntries(used.map((key) => [key, query[key]]))
+      for (const row of statement.iterate(params)) yield fromRow(row as EventRow)
+    },
+    async addSite(site) {
+      insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.createdAt)
+    },
+    async findSite(id) {
+      const row = selectSite.get(id) as SiteRow | undefined
+      return row && siteFromRow(row)
+    },
+    async listSites() {
+      return (selectSites.all() as SiteRow[]).map(siteFromRow)
+    },
+    async writable() {
+      try {
+        db.exec('BEGIN IMMEDIATE; ROLLBACK')
+        return true
+      } catch {
+        return false
+      }
+    },
+    async close() {
+      if (reader !== db) reader.close()
+      db.close()
+    },
+  }
+}

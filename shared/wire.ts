@@ -1,0 +1,60 @@
+/**
+ * The wire format between the snippet and the collector's `POST /e`.
+ *
+ * Keys are one or two letters because the snippet ships to every visitor of every site and
+ * property names survive minification; this file is where they get their meaning. The snippet
+ * sends the page's whole URL and the collector derives the rest (UTM values, click ids, path),
+ * so every field the tag does not compute is bytes saved.
+ */
+
+/** The kinds of event the snippet sends. Later issues add form, identify and track kinds. */
+export const EVENT_KINDS = ['pageview'] as const
+export type EventKind = (typeof EVENT_KINDS)[number]
+
+export type PropertyValue = string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue }
+export type Properties = Record<string, PropertyValue>
+
+/** One event as the snippet sends it. */
+export interface WireEvent {
+  /** Event id: a ULID made in the browser, so a resent event is stored once. */
+  id: string
+  /** Kind of event, one of EVENT_KINDS. */
+  k: EventKind
+  /** When it happened, by the browser's clock (ms since the epoch); corrected with the batch's `t`. */
+  t: number
+  /** The page's full URL (without its #fragment). */
+  u: string
+  /** document.referrer, sent on the first page view of a page load only. */
+  r?: string
+  /** The page's title. */
+  ti?: string
+  /** The event's name, for named events. */
+  n?: string
+  /** Properties given by the page. */
+  p?: Properties
+}
+
+/** One request body of `POST /e`, sent as text/plain so the browser makes no CORS preflight. */
+export interface WireBatch {
+  /** Public site id, from the tag's data-site. */
+  s: string
+  /** Anonymous visitor id: a ULID kept in first-party storage. */
+  v: string
+  /** When the batch was sent, by the browser's clock: the collector uses it to correct clock skew. */
+  t: number
+  /** screen.width */
+  sw?: number
+  /** navigator.language */
+  l?: string
+  /** The browser's IANA time zone. */
+  z?: string
+  e: WireEvent[]
+}
+
+/** What `POST /e` answers. */
+export interface IngestReply {
+  /** How many events are stored (including ones stored before, resent). */
+  accepted: number
+  /** Each rejected event: its index in the batch, its id when it had one, and why. */
+  rejected: { index: number; id?: string; reason: string }[]
+}

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { ULID_PATTERN } from '../../shared/limits'
+import { openPage } from './harness'
+
+let page: Awaited<ReturnType<typeof openPage>> | undefined
+afterEach(async () => {
+  await page?.close()
+  page = undefined
+})
+
+describe('Page views', () => {
+  it('records the first load with URL, title, referrer and the browser context', async () => {
+    page = await openPage({ url: 'https://www.example.com/pricing?plan=team', referrer: 'https://www.google.com/' })
+    page.window.document.title = 'Pricing'
+    await page.advance(1000)
+    expect(page.sent).toHaveLength(1)
+    const { batch, url } = page.sent[0]
+    expect(url).toBe('https://collector.test/e')
+    expect(batch.s).toBe('site1')
+    expect(batch.v).toMatch(ULID_PATTERN)
+    expect(batch.sw).toBeTypeOf('number')
+    expect(batch.l).toBeTypeOf('string')
+    expect(batch.z).toBeTypeOf('string')
+    expect(batch.e).toEqual([
+      expect.objectContaining({ k: 'pageview', u: 'https://www.example.com/pricing?plan=team', r: 'https://www.google.com/' }),
+    ])
+    expect(batch.e[0].id).toMatch(ULID_PATTERN)
+  })
+
+  it('sends the whole URL, so the collector reads UTM values and ad click ids from it', async () => {
+    const url =
+      'https://www.example.com/?utm_source=linkedin&utm_medium=paid&utm_campaign=q3&utm_term=crm&utm_content=v2&gclid=G1&fbclid=F1&msclkid=M1&li_fat_id=L1'
+    page = await openPage({ url })
+    await page.advance(1000)
+    expect(page.events()[0].u).toBe(url)
+  })
+
+  it('leaves out the #fragment', async () => {
+    page = await openPage({ url: 'https://www.example.com/docs#install' })
+    await page.advance(1000)
+    expect(page.events()[0].u).toBe('https://www.example.com/docs')
+  })
+
+  it('counts single-page-app navigation by pushState, replaceState and popstate', async () => {
+    page = await openPage({ url: 'https://www.example.com/', referrer: 'https://news.example.org/' })
+    const { history } = page.window
+    history.pushState({}, '', '/features')
+    history.replaceState({}, '', '/features/forms')
+    history.pushState({}, '', '/pricing')
+    history.back()
+    await page.advance(10)
+    page.window.dispatchEvent(new page.window.PopStateEvent('popstate'))
+    await page.advance(1000)
+    const paths = page.events().map((event) => new URL(event.u).pathname)
+    expect(paths.slice(0, 4)).toEqual(['/', '/features', '/features/forms', '/pricing'])
+    expect(paths).toHaveLength(5)
+    expect(paths[4]).toBe('/features/forms')
+  })
+
+  it('does not count the same URL twice', async () => {
+    page = await openPage({ url: 'https://www.example.com/a' })
+    page.window.history.replaceState({ scroll: 1 }, '', '/a')
+    page.window.history.pushState({}, '', '/a#section')
+    page.window.dispatchEvent(new page.window.PopStateEvent('popstate'))
+    await page.advance(1000)
+    expect(page.events()).toHaveLength(1)
+  })
+
+  it('sends the external referrer only with the first view of a page load', async () => {
+    page = await openPage({ url: 'https://www.example.com/', referrer: 'https://www.bing.com/' })
+    page.window.history.pushState({}, '', '/next')
+    await page.advance(1000)
+    const [first, second] = page.events()
+    expect(first.r).toBe('https://www.bing.com/')
+    expect(second.r).toBeUndefined()
+  })
+
+  it('gives every event its own id', async () => {
+    page = await openPage()
+    for (let i = 0; i < 20; i++) page.window.history.pushState({}, '', `/p${i}`)
+    await page.advance(1000)
+    const ids = page.events().map((event) => event.id)
+    expect(new Set(ids).size).toBe(21)
+  })
+
+  it('does nothing without data-site', async () => {
+    page = await openPage({ attributes: { 'data-site': '' } })
+    await page.advance(5000)
+    expect(page.sent).toHaveLength(0)
+  })
+})
+
+describe('Visitor id', () => {
+  it('keeps the anonymous visitor id in first-party storage, so a returning visitor is recognised', async () => {
+    page = await openPage()
+    await page.advance(1000)
+    const visitor = page.sent[0].batch.v
+    expect(page.window.localStorage.getItem('waymark_vid')).toBe(visitor)
+    await page.close()
+
+    page = await openPage({ storage: { waymark_vid: visitor } })
+    await page.advance(1000)
+    expect(page.sent[0].batch.v).toBe(visitor)
+  })
+})

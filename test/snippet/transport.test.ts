@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { openPage } from './harness'
+
+let page: Awaited<ReturnType<typeof openPage>> | undefined
+afterEach(async () => {
+  await page?.close()
+  page = undefined
+})
+
+describe('Transport', () => {
+  it('batches events made close together into one request', async () => {
+    page = await openPage()
+    page.window.history.pushState({}, '', '/a')
+    page.window.history.pushState({}, '', '/b')
+    await page.advance(999)
+    expect(page.sent).toHaveLength(0)
+    await page.advance(1)
+    expect(page.sent).toHaveLength(1)
+    expect(page.sent[0].batch.e).toHaveLength(3)
+    expect(page.sent[0].via).toBe('fetch')
+  })
+
+  it('stamps each batch with its send time, for clock-skew correction', async () => {
+    page = await openPage()
+    await page.advance(1000)
+    expect(page.sent[0].batch.t).toBeTypeOf('number')
+  })
+
+  it('sends at once with sendBeacon when the page is hidden', async () => {
+    page = await openPage()
+    await page.hide()
+    expect(page.sent).toEqual([expect.objectContaining({ via: 'beacon' })])
+    expect(page.sent[0].batch.e).toHaveLength(1)
+  })
+
+  it('sends with sendBeacon on pagehide', async () => {
+    page = await openPage()
+    page.window.dispatchEvent(new page.window.Event('pagehide'))
+    expect(page.sent.map((request) => request.via)).toEqual(['beacon'])
+  })
+
+  it('retries a failed send with backoff, and never drops the events', async () => {
+    const answers: (number | 'offline')[] = ['offline', 503, 429, 200]
+    page = await openPage({ respond: (attempt) => answers[attempt] })
+    await page.advance(1000) // first try: offline
+    await page.advance(1000) // retry after 1 s: 503
+    expect(page.sent).toHaveLength(2)
+    await page.advance(1999) // the next wait is 2 s
+    expect(page.sent).toHaveLength(2)
+    await page.advance(1) // 429
+    await page.advance(4000) // then 4 s: accepted
+    expect(page.sent).toHaveLength(4)
+    const ids = page.sent.map((request) => request.batch.e.map((event) => event.id).join())
+    expect(new Set(ids).size).toBe(1) // the same event each time, with the same id
+    await page.advance(120_000)
+    expect(page.sent).toHaveLength(4)
+  })
+
+  it('keeps new events in order behind ones being retried', async () => {
+    page = await openPage({ respond: (attempt) => (attempt === 0 ? 'offline' : 200) })
+    await page.advance(1000)
+    page.window.history.pushState({}, '', '/later')
+    await page.advance(1000)
+    const last = page.sent[page.sent.length - 1].batch.e.map((event) => new URL(event.u).pathname)
+    expect(last).toEqual(['/', '/later'])
+  })
+
+  it('does not resend events the collector judged (a 400 names the rejected ones and keeps the rest)', async () => {
+    page = await openPage({ respond: () => 400 })
+    await page.advance(1000)
+    await page.advance(120_000)
+    expect(page.sent).toHaveLength(1)
+  })
+
+  it('sends to data-api when the site proxies the collector through its own domain', async () => {
+    page = await openPage({ attributes: { 'data-api': 'https://www.example.com/stats/e' } })
+    await page.advance(1000)
+    expect(page.sent[0].url).toBe('https://www.example.com/stats/e')
+  })
+
+  it('sends bodies as a string, so the browser makes them text/plain and needs no CORS preflight', async () => {
+    const bodies: unknown[] = []
+    page = await openPage()
+    const fetch = page.window.fetch
+    Object.assign(page.window, {
+      fetch: (url: string, init: { body: unknown; headers?: unknown; keepalive?: boolean }) => {
+        bodies.push(init)
+        return fetch(url, init as never)
+      },
+    })
+    await page.advance(1000)
+    expect(bodies).toEqual([expect.objectContaining({ keepalive: true, method: 'POST' })])
+    const init = bodies[0] as { body: unknown; headers?: unknown }
+    expect(typeof init.body).toBe('string')
+    expect(init.headers).toBeUndefined()
+  })
+})
