@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { LIMITS } from '../shared/limits'
+import { BodyTooLarge, readBody } from './body'
 import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
+import { cachedSiteLookup } from './sites'
 import type { SnippetAsset } from './snippet-asset'
 import type { Store, StoredEvent } from './store/types'
 
@@ -15,6 +16,7 @@ export interface AppParts {
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
 export function createApp({ store, commits, snippet }: AppParts): Hono {
   const app = new Hono()
+  const findSite = cachedSiteLookup(store)
 
   app.get('/w.js', (c) => {
     c.header('Content-Type', 'application/javascript; charset=utf-8')
@@ -45,26 +47,24 @@ export function createApp({ store, commits, snippet }: AppParts): Hono {
     return c.body(null, 204)
   })
 
-  app.post(
-    '/e',
-    async (c, next) => {
-      c.header('Access-Control-Allow-Origin', '*')
-      await next()
-    },
-    bodyLimit({
-      maxSize: LIMITS.bodyBytes,
-      onError: (c) => c.json({ error: `the body is larger than ${LIMITS.bodyBytes} bytes: send fewer events per batch` }, 413),
-    }),
-    async (c) => {
-      const outcome = await ingestBatch(store, commits, await c.req.text(), {
-        origin: c.req.header('Origin'),
-        referer: c.req.header('Referer'),
-        userAgent: c.req.header('User-Agent'),
-        receivedAt: Date.now(),
-      })
-      return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)
-    },
-  )
+  app.post('/e', async (c) => {
+    c.header('Access-Control-Allow-Origin', '*')
+    let body: string
+    try {
+      body = await readBody(c, LIMITS.bodyBytes)
+    } catch (error) {
+      if (error instanceof BodyTooLarge)
+        return c.json({ error: `the body is larger than ${LIMITS.bodyBytes} bytes: send fewer events per batch` }, 413)
+      throw error
+    }
+    const outcome = await ingestBatch(findSite, commits, body, {
+      origin: c.req.header('Origin'),
+      referer: c.req.header('Referer'),
+      userAgent: c.req.header('User-Agent'),
+      receivedAt: Date.now(),
+    })
+    return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)
+  })
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

@@ -61,3 +61,23 @@ export async function addSite(store: Store, domainInput: string, now = Date.now(
 /** The exact tag a site owner pastes into every page. */
 export const scriptTag = (collectorUrl: string, siteId: string) =>
   `<script defer src="${collectorUrl.replace(/\/+$/, '')}/w.js" data-site="${siteId}"></script>`
+
+export type FindSite = (id: string) => Promise<Site | undefined>
+
+/**
+ * Site lookups for the ingest path, remembered for a few seconds: the store is asked at most
+ * once per site per `ttlMs`, and a site added or removed is seen within that time. Unknown ids
+ * are remembered too, so a flood for a made-up site costs no queries.
+ */
+export function cachedSiteLookup(store: Store, ttlMs = 5000, maxEntries = 10_000): FindSite {
+  const cache = new Map<string, { site: Site | undefined; until: number }>()
+  return async (id) => {
+    const now = Date.now()
+    const hit = cache.get(id)
+    if (hit && hit.until > now) return hit.site
+    const site = await store.findSite(id)
+    if (cache.size >= maxEntries) cache.clear()
+    cache.set(id, { site, until: now + ttlMs })
+    return site
+  }
+}

@@ -1,8 +1,8 @@
 import { LIMITS } from '../../shared/limits'
 import { checkBatch, checkEvent } from '../../shared/validate'
 import type { IngestReply } from '../../shared/wire'
-import { hostMatchesDomain } from '../sites'
-import type { Store, StoredEvent } from '../store/types'
+import { hostMatchesDomain, type FindSite } from '../sites'
+import type { StoredEvent } from '../store/types'
 import type { GroupCommit } from './group-commit'
 import { externalReferrer, readPageUrl } from './page-url'
 import { parseUserAgent } from './user-agent'
@@ -35,7 +35,7 @@ function requestHost(facts: RequestFacts): string | undefined {
  * durable, so the caller may acknowledge.
  */
 export async function ingestBatch(
-  store: Store,
+  findSite: FindSite,
   commits: GroupCommit<StoredEvent>,
   body: string,
   facts: RequestFacts,
@@ -50,7 +50,7 @@ export async function ingestBatch(
   if (!batch.ok) return { status: 400, error: batch.reason }
   const { siteId, visitorId, sentAt, screenWidth, language, timezone, events } = batch.value
 
-  const site = await store.findSite(siteId)
+  const site = await findSite(siteId)
   if (!site)
     return {
       status: 404,

@@ -12,15 +12,13 @@ const EVENT_COLUMNS = [
 
 type EventRow = Record<(typeof EVENT_COLUMNS)[number], string | number | null>
 
-const toRow = (e: StoredEvent): EventRow => ({
-  id: e.id, site_id: e.siteId, visitor_id: e.visitorId, kind: e.kind, name: e.name,
-  occurred_at: e.occurredAt, received_at: e.receivedAt, url: e.url, path: e.path, title: e.title,
-  referrer: e.referrer, utm_source: e.utmSource, utm_medium: e.utmMedium, utm_campaign: e.utmCampaign,
-  utm_term: e.utmTerm, utm_content: e.utmContent, gclid: e.gclid, fbclid: e.fbclid, msclkid: e.msclkid,
-  li_fat_id: e.liFatId, screen_width: e.screenWidth, language: e.language, timezone: e.timezone,
-  browser: e.browser, os: e.os, device: e.device, is_bot: e.isBot ? 1 : 0,
-  props: e.props ? JSON.stringify(e.props) : null,
-})
+/** An event's values in EVENT_COLUMNS order: positional binding is cheaper than named on the hot path. */
+const toValues = (e: StoredEvent): (string | number | null)[] => [
+  e.id, e.siteId, e.visitorId, e.kind, e.name, e.occurredAt, e.receivedAt, e.url, e.path, e.title,
+  e.referrer, e.utmSource, e.utmMedium, e.utmCampaign, e.utmTerm, e.utmContent, e.gclid, e.fbclid,
+  e.msclkid, e.liFatId, e.screenWidth, e.language, e.timezone, e.browser, e.os, e.device, e.isBot ? 1 : 0,
+  e.props ? JSON.stringify(e.props) : null,
+]
 
 const fromRow = (r: EventRow): StoredEvent => ({
   id: r.id as string, siteId: r.site_id as string, visitorId: r.visitor_id as string,
@@ -80,10 +78,10 @@ export function openSqliteStore(path: string): Store {
   const reader = path === ':memory:' ? db : new Database(path, { readonly: true })
 
   const insertEvent = db.prepare(
-    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map((c) => '@' + c).join(', ')})`,
+    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
   )
   const insertEvents = db.transaction((events: StoredEvent[]) => {
-    for (const event of events) insertEvent.run(toRow(event))
+    for (const event of events) insertEvent.run(toValues(event))
   })
   const insertSite = db.prepare(
     'INSERT INTO sites (id, domain, write_key_hash, read_token_hash, created_at) VALUES (?, ?, ?, ?, ?)',

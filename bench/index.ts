@@ -1,0 +1,36 @@
+// npm run bench: every figure from one run, beside its baseline from the same run.
+// BENCH_SECONDS sets how long each load lasts (default 10); BENCH_NODE_ARGS passes flags to the
+// servers under load, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them.
+import { brotliCompressSync } from 'node:zlib'
+import { buildSnippet, gzipSize } from '../snippet/build'
+import { EVENTS_PER_BATCH, measureIntake } from './intake'
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const code = await buildSnippet()
+console.log('Snippet (w.js)')
+console.log(`  minified ${fmt(Buffer.byteLength(code))} B, gzip -9 ${fmt(gzipSize(code))} B, brotli ${fmt(brotliCompressSync(code).length)} B`)
+console.log(`  anchor (shared/NOTES.md, measured on this machine): Plausible plain script 1,333 B gzip -9 -> ratio ${fmt(gzipSize(code) / 1333, 2)}`)
+
+console.log(`\nIntake: POST /e, ${EVENTS_PER_BATCH} page views per batch, 32 connections, ${seconds} s each, load generator in this process`)
+// Baseline, subject, baseline again: the mean of the two baselines softens drift on a shared machine.
+const bareBefore = await measureIntake('bare', seconds)
+const collector = await measureIntake('collector', seconds)
+const bareAfter = await measureIntake('bare', seconds)
+const bareEvents = (bareBefore.eventsPerSecond + bareAfter.eventsPerSecond) / 2
+const row = (name: string, r: typeof collector) =>
+  `  ${name.padEnd(34)} ${fmt(r.eventsPerSecond).padStart(9)} events/s  p50 ${fmt(r.p50, 1).padStart(5)} ms  p99 ${fmt(r.p99, 1).padStart(5)} ms  non-2xx ${r.non2xx}`
+console.log(row('bare Hono 204 (before)', bareBefore))
+console.log(row('collector, durable SQLite commit', collector))
+console.log(row('bare Hono 204 (after)', bareAfter))
+console.log(`  ratio collector / bare: ${fmt(collector.eventsPerSecond / bareEvents, 2)}`)
+// Requests still in flight when the load stops are stored but never counted as answered, so stored >= acknowledged.
+const stored = collector.storedEvents ?? 0
+console.log(
+  `  acknowledged ${fmt(collector.acknowledgedEvents)} events; SQLite holds ${fmt(stored)} after the run` +
+    (stored >= collector.acknowledgedEvents
+      ? ` (every acknowledged one, and ${fmt(stored - collector.acknowledgedEvents)} in flight when the load stopped)`
+      : ' (LOST ACKNOWLEDGED EVENTS)'),
+)
+if (stored < collector.acknowledgedEvents) process.exitCode = 1

@@ -1,0 +1,140 @@
+// @ts-expect-error autocannon ships no types; the two calls below are all we use of it
+import autocannon from 'autocannon'
+import Database from 'better-sqlite3'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+
+const SERVER = fileURLToPath(new URL('./intake-server.ts', import.meta.url))
+export const EVENTS_PER_BATCH = 5
+const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
+
+interface Started {
+  port: number
+  siteId?: string
+  dbPath?: string
+  stop: () => Promise<void>
+}
+
+async function startServer(mode: 'bare' | 'collector'): Promise<Started> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', SERVER, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    let output = ''
+    child.stdout!.on('data', (chunk) => {
+      output += chunk
+      if (output.includes('\n')) resolve(output.split('\n')[0])
+    })
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    ...JSON.parse(line),
+    stop: () => {
+      child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+const RUN_PREFIX = Array.from(randomBytes(8), (byte) => CROCKFORD[byte & 31]).join('')
+let counter = 0
+/**
+ * Unique, valid ULIDs, cheaply: the time, a random prefix for this run, then a counter. The ulid
+ * package makes about 11 k ids/s here, which would make the load generator the bottleneck.
+ */
+function nextId(): string {
+  let time = Date.now()
+  let n = counter++
+  let id = ''
+  for (let i = 0; i < 10; i++, time = Math.floor(time / 32)) id = CROCKFORD[time % 32] + id
+  let tail = ''
+  for (let i = 0; i < 8; i++, n = Math.floor(n / 32)) tail = CROCKFORD[n % 32] + tail
+  return id + RUN_PREFIX + tail
+}
+
+/** A page-view batch as the snippet sends it, with fresh ids so every event is a new row. */
+function body(siteId: string) {
+  const now = Date.now()
+  return JSON.stringify({
+    s: siteId,
+    v: nextId(),
+    t: now,
+    sw: 1440,
+    l: 'en-US',
+    z: 'America/New_York',
+    e: Array.from({ length: EVENTS_PER_BATCH }, (_, i) => ({
+      id: nextId(),
+      k: 'pageview',
+      t: now - (EVENTS_PER_BATCH - i) * 1000,
+      u: `http://localhost:3000/products/analytics/page-${i}?utm_source=newsletter&utm_medium=email&utm_campaign=q4`,
+      r: i === 0 ? 'https://www.google.com/' : undefined,
+      ti: 'Waymark: journey analytics for B2B teams, page ' + i,
+    })),
+  })
+}
+
+export interface IntakeResult {
+  requestsPerSecond: number
+  eventsPerSecond: number
+  p50: number
+  p99: number
+  non2xx: number
+  acknowledgedEvents: number
+  storedEvents?: number
+}
+
+interface LoadResult {
+  '2xx': number
+  non2xx: number
+  errors: number
+  latency: { p50: number; p99: number }
+}
+
+async function load(port: number, siteId: string, seconds: number, connections: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) =>
+    autocannon(
+      {
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/e',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:3000', 'user-agent': CHROME_UA },
+            setupRequest: (request: object) => ({ ...request, body: body(siteId) }),
+          },
+        ],
+      },
+      (error: Error | null, result: LoadResult) => (error ? reject(error) : resolve(result)),
+    ),
+  )
+}
+
+/** Drives one server with the same load generator and bodies; for the collector, checks what it acknowledged is stored. */
+export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32): Promise<IntakeResult> {
+  const server = await startServer(mode)
+  try {
+    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections)
+    const ok = result['2xx']
+    const outcome: IntakeResult = {
+      requestsPerSecond: ok / seconds,
+      eventsPerSecond: (ok * EVENTS_PER_BATCH) / seconds,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx + result.errors,
+      acknowledgedEvents: ok * EVENTS_PER_BATCH,
+    }
+    await server.stop()
+    if (server.dbPath) {
+      const db = new Database(server.dbPath, { readonly: true })
+      outcome.storedEvents = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n
+      db.close()
+    }
+    return outcome
+  } finally {
+    await server.stop().catch(() => {})
+  }
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'hono'
+import type { IncomingMessage } from 'node:http'
+
+export class BodyTooLarge extends Error {}
+
+/**
+ * Reads a request body as UTF-8 text, refusing more than `limit` bytes however it is sent
+ * (Content-Length or chunked). On Node it reads the IncomingMessage directly: asking Hono for
+ * the web-standard body makes @hono/node-server build a Request and a ReadableStream for every
+ * request, which profiling showed to cost a sixth of the collector's CPU under load.
+ */
+export async function readBody(c: Context, limit: number): Promise<string> {
+  const declared = Number(c.req.header('Content-Length') ?? 0)
+  if (declared > limit) throw new BodyTooLarge()
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  if (!incoming) {
+    const text = await c.req.text()
+    if (Buffer.byteLength(text) > limit) throw new BodyTooLarge()
+    return text
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      incoming.resume() // drain the rest so the connection can answer
+      throw new BodyTooLarge()
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
