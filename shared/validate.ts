@@ -1,5 +1,5 @@
 import { LIMITS, ULID_PATTERN } from './limits'
-import { EVENT_KINDS, type Properties, type WireEvent } from './wire'
+import { EVENT_KINDS, NAMED_KINDS, type Properties, type WireEvent } from './wire'
 
 /** A check's answer: the value, or why it was refused, in words a developer can act on. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string }
@@ -85,6 +85,8 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (!title.ok) return title
   const name = optionalString(raw.n, 'n', LIMITS.nameLength)
   if (!name.ok) return name
+  if (NAMED_KINDS.includes(raw.k as WireEvent['k']) && !name.value?.trim())
+    return refuse(`a ${raw.k} event needs "n" (${raw.k === 'track' ? 'its name' : raw.k === 'identify' ? 'the user id or email' : raw.k === 'group' ? 'the account id' : "the form's key"})`)
   let props: Properties | undefined
   if (raw.p !== undefined && raw.p !== null) {
     const checked = checkProperties(raw.p)

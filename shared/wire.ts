@@ -7,12 +7,41 @@
  * so every field the tag does not compute is bytes saved.
  */
 
-/** The kinds of event the snippet sends. Later issues add form, identify and track kinds. */
-export const EVENT_KINDS = ['pageview'] as const
+/**
+ * The kinds of event, and what `n` and `p` carry for each:
+ * - pageview: `p` properties given to waymark('page', …)
+ * - track: `n` the event name, `p` its properties
+ * - identify: `n` the user id or email, `p` traits
+ * - group: `n` the account (company) id, `p` its traits
+ * - form_view, form_start, form_field, form_submit, form_abandon: `n` the form's key, `p` in FORM_PROPS' short keys
+ */
+export const EVENT_KINDS = [
+  'pageview',
+  'track',
+  'identify',
+  'group',
+  'form_view',
+  'form_start',
+  'form_field',
+  'form_submit',
+  'form_abandon',
+] as const
 export type EventKind = (typeof EVENT_KINDS)[number]
 
+/** Kinds whose `n` is required. */
+export const NAMED_KINDS: readonly EventKind[] = EVENT_KINDS.filter((kind) => kind !== 'pageview')
+
+/**
+ * The form events' properties travel under one-letter keys (the snippet's bytes) and are stored
+ * under these names: `f` the field (form_field, form_start) or the last field touched
+ * (form_submit, form_abandon), `y` the field's type, `ms` time in the field or since the form's
+ * start, `c` changes, `x` times cleared, `i` 1 if the browser reported the field invalid.
+ */
+export const FORM_PROPS = { f: 'field', y: 'fieldType', ms: 'ms', c: 'changes', x: 'clears', i: 'invalid' } as const
+
 export type PropertyValue = string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue }
-export type Properties = Record<string, PropertyValue>
+/** Properties as the page gives them; undefined values are left out by JSON. */
+export type Properties = { [key: string]: PropertyValue | undefined }
 
 /** One event as the snippet sends it. */
 export interface WireEvent {
@@ -28,7 +57,7 @@ export interface WireEvent {
   r?: string
   /** The page's title. */
   ti?: string
-  /** The event's name, for named events. */
+  /** The event's name, user id, account id or form key, by kind (see EVENT_KINDS). */
   n?: string
   /** Properties given by the page. */
   p?: Properties

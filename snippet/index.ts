@@ -1,7 +1,9 @@
+import { forms } from './forms'
 import { ulid } from './ids'
+import { identity } from './identity'
 import { pageviews } from './pageviews'
 import { visitorId } from './storage'
-import { transport } from './transport'
+import { transport, type Envelope } from './transport'
 
 type Command = (...args: any[]) => void
 type Waymark = Command & { q?: IArguments[] }
@@ -17,18 +19,25 @@ declare global {
   const script = document.currentScript as HTMLScriptElement | null
   const site = script && script.getAttribute('data-site')
   if (!site) return
-  const enqueue = transport(
-    script.getAttribute('data-api') || new URL(script.src).origin + '/e',
-    {
-      s: site,
-      v: visitorId(),
-      sw: screen.width,
-      l: navigator.language,
-      z: Intl.DateTimeFormat().resolvedOptions().timeZone,
-    },
-    ulid,
-  )
-  const commands: Record<string, Command> = { page: pageviews(enqueue) }
+  const envelope: Envelope = {
+    s: site,
+    v: visitorId(),
+    sw: screen.width,
+    l: navigator.language,
+    z: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  }
+  const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid)
+  const people = identity(sender, envelope)
+  const abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)
+  const commands: Record<string, Command> = { ...people, page: pageviews(sender.enqueue, abandonForms) }
+
+  // Leaving: what the features still hold is queued, then everything leaves with sendBeacon.
+  const leave = () => {
+    abandonForms()
+    sender.flush(true)
+  }
+  addEventListener('pagehide', leave)
+  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
 
   // Calls made before the script loaded wait in waymark.q (the README's one-line stub); run them in order.
   const queued = window.waymark && window.waymark.q

@@ -4,6 +4,7 @@ import type { IngestReply } from '../../shared/wire'
 import { hostMatchesDomain, type FindSite } from '../sites'
 import type { StoredEvent } from '../store/types'
 import type { GroupCommit } from './group-commit'
+import { storedProps } from './form-props'
 import { externalReferrer, readPageUrl } from './page-url'
 import { parseUserAgent } from './user-agent'
 
@@ -97,7 +98,7 @@ export async function ingestBatch(
       language: language ?? null,
       timezone: timezone ?? null,
       ...client,
-      props: event.p ?? null,
+      props: storedProps(event.k, event.p),
     })
   })
   await commits.add(kept)

@@ -1,4 +1,5 @@
 import type { EventKind, Properties } from '../../shared/wire'
+import type { Company, Person } from '../identity/types'
 
 /** A site that may send events: its public id goes in the tag; its keys are kept only as hashes. */
 export interface Site {
@@ -45,8 +46,34 @@ export interface StoredEvent {
   props: Properties | null
 }
 
+/** A trait's latest value and when it was set. */
+export type TraitRecord = Record<string, { value: unknown; setAt: number }>
+
+/** Activity over all of a person's visitor ids. */
+export interface Activity {
+  firstSeen: number | null
+  lastSeen: number | null
+  events: number
+}
+
+export interface PersonRecord extends Person, Activity {
+  traits: TraitRecord
+  visitorIds: string[]
+  company: (Company & { traits: TraitRecord }) | null
+}
+
+export interface CompanyRecord extends Company {
+  traits: TraitRecord
+  people: (Person & Activity & { traits: TraitRecord })[]
+}
+
+export type PersonRef = { id: string } | { email: string } | { userId: string }
+export type CompanyRef = { id: string } | { domain: string } | { groupId: string }
+
 export interface EventQuery {
   siteId: string
+  /** Every event of every visitor id of this person, before and after they were identified. */
+  personId?: string
   /** Inclusive lower bound on occurredAt. */
   from?: number
   /** Exclusive upper bound on occurredAt. */
@@ -60,8 +87,13 @@ export interface EventQuery {
  * SQLite: everything else in the collector speaks to this and to nothing below it.
  */
 export interface Store {
-  /** Stores events; resolves only once they are durable. An id stored before is not stored again. */
+  /**
+   * Stores events; resolves only once they are durable. An id stored before is not stored again.
+   * Identify and group events update the identity graph in the same commit.
+   */
   appendEvents(events: StoredEvent[]): Promise<void>
+  findPerson(siteId: string, ref: PersonRef): Promise<PersonRecord | undefined>
+  findCompany(siteId: string, ref: CompanyRef): Promise<CompanyRecord | undefined>
   /** Events in order of occurrence, streamed so memory stays flat whatever their number. */
   queryEvents(query: EventQuery): AsyncIterable<StoredEvent>
   addSite(site: Site): Promise<void>

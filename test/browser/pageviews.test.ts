@@ -1,17 +1,9 @@
-import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ULID_PATTERN } from '../../shared/limits'
-import { launchChromium } from './chromium'
-import { freePort, servePages, startWaymark, waymark } from './processes'
+import { page, snippetLoaded, trackedSite } from './site'
 
 interface Row {
-  id: string
   visitor_id: string
-  kind: string
   path: string
   url: string
   title: string
@@ -24,78 +16,43 @@ interface Row {
   is_bot: number
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'waymark-browser-'))
-const db = join(dir, 'waymark.db')
-let browser: Browser
-let collector: Awaited<ReturnType<typeof startWaymark>>
-let site: Awaited<ReturnType<typeof servePages>>
-let tag: string
-
+let site: Awaited<ReturnType<typeof trackedSite>>
 beforeAll(async () => {
-  const port = await freePort()
-  // Exactly what the README tells a site owner to do: add the site, start the collector, paste the tag.
-  const added = await waymark('site', 'add', 'localhost', '--db', db, '--port', String(port))
-  tag = added.match(/<script[^>]*><\/script>/)![0]
-  collector = await startWaymark(['--port', String(port), '--db', db])
-  const page = (title: string, body: string) =>
-    `<!doctype html><html><head><title>${title}</title>${tag}</head><body>${body}</body></html>`
-  site = await servePages({
-    '/': page('Home', '<a id="to-pricing" href="/pricing">Pricing</a>'),
+  site = await trackedSite((tag) => ({
+    '/': page(tag, 'Home', '<a id="to-pricing" href="/pricing">Pricing</a>'),
     '/pricing': page(
+      tag,
       'Pricing',
       `<button id="enterprise" onclick="history.pushState({}, '', '/pricing/enterprise'); document.title = 'Enterprise'">Enterprise</button>`,
     ),
-  })
-  browser = await launchChromium()
+  }))
 })
+afterAll(() => site?.close())
 
-afterAll(async () => {
-  await browser?.close()
-  await collector?.stop()
-  site?.server.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const pageviews = () => {
-  const connection = new Database(db, { readonly: true })
-  try {
-    return connection.prepare("SELECT * FROM events WHERE kind = 'pageview' ORDER BY occurred_at, id").all() as Row[]
-  } finally {
-    connection.close()
-  }
-}
-
-async function waitForRows(count: number, timeoutMs = 15_000): Promise<Row[]> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const rows = pageviews()
-    if (rows.length >= count || Date.now() > deadline) return rows
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const PAGEVIEWS = "SELECT * FROM events WHERE kind = 'pageview' ORDER BY occurred_at, id"
 
 describe('A pasted tag in a real browser', () => {
   it('records the landing page, a followed link and a pushState navigation in SQLite', async () => {
-    expect(tag).toMatch(/^<script defer src="http:\/\/localhost:\d+\/w\.js" data-site="[a-z2-7]{12}"><\/script>$/)
-    const context = await browser.newContext()
-    const page = await context.newPage()
+    expect(site.tag).toMatch(/^<script defer src="http:\/\/localhost:\d+\/w\.js" data-site="[a-z2-7]{12}"><\/script>$/)
+    const context = await site.browser.newContext()
+    const tab = await context.newPage()
     const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
+    tab.on('pageerror', (error) => errors.push(error.message))
 
-    await page.goto(`${site.url}/?utm_source=newsletter&utm_medium=email&utm_campaign=spring-launch&gclid=abc123`, {
+    await tab.goto(`${site.url}/?utm_source=newsletter&utm_medium=email&utm_campaign=spring-launch&gclid=abc123`, {
       referer: 'https://www.google.com/',
     })
-    await page.waitForFunction(() => typeof (window as { waymark?: unknown }).waymark === 'function')
-    await page.click('#to-pricing')
-    await page.waitForURL(`${site.url}/pricing`)
-    await page.waitForFunction(() => typeof (window as { waymark?: unknown }).waymark === 'function')
-    await page.click('#enterprise')
+    await tab.waitForFunction(snippetLoaded)
+    await tab.click('#to-pricing')
+    await tab.waitForURL(`${site.url}/pricing`)
+    await tab.waitForFunction(snippetLoaded)
+    await tab.click('#enterprise')
     // Leaving the site: the page hides, and what is left in the queue goes with sendBeacon.
-    await page.goto('about:blank')
+    await tab.goto('about:blank')
 
-    const rows = await waitForRows(3)
+    const rows = await site.waitFor<Row>(3, PAGEVIEWS)
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    expect(pageviews()).toHaveLength(3) // nothing counted twice, however the batches left
+    expect(site.query(PAGEVIEWS)).toHaveLength(3) // nothing counted twice, however the batches left
     expect(errors).toEqual([])
 
     expect(rows.map((row) => row.path)).toEqual(['/', '/pricing', '/pricing/enterprise'])
@@ -119,13 +76,13 @@ describe('A pasted tag in a real browser', () => {
     const [visitor] = visitors
     expect(visitor).toMatch(ULID_PATTERN)
     // The same visitor id the page keeps in its own first-party storage.
-    await page.goto(`${site.url}/pricing`)
-    expect(await page.evaluate(() => localStorage.getItem('waymark_vid'))).toBe(visitor)
+    await tab.goto(`${site.url}/pricing`)
+    expect(await tab.evaluate(() => localStorage.getItem('waymark_vid'))).toBe(visitor)
     await context.close()
   })
 
   it('serves the snippet compressed, with caching headers and an ETag', async () => {
-    const src = tag.match(/src="([^"]+)"/)![1]
+    const src = site.tag.match(/src="([^"]+)"/)![1]
     const response = await fetch(src, { headers: { 'Accept-Encoding': 'gzip' } })
     expect(response.status).toBe(200)
     expect(response.headers.get('content-encoding')).toBe('gzip')

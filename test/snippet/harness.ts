@@ -41,9 +41,11 @@ export async function openPage(options: PageOptions = {}) {
   Object.defineProperty(document, 'visibilityState', { get: () => visibility, configurable: true })
   for (const [key, value] of Object.entries(options.storage ?? {})) window.localStorage.setItem(key, value)
 
-  // A manual clock, so batching and backoff run in test time, not real time.
+  // A manual clock, so batching, backoff and time in fields run in test time, not real time.
   let now = 0
   let nextId = 1
+  const epoch = Date.now()
+  window.Date.now = () => epoch + now
   const timers = new Map<number, { at: number; run: () => void }>()
   Object.assign(window, {
     setTimeout: (run: () => void, delay = 0) => {

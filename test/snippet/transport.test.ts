@@ -56,13 +56,14 @@ describe('Transport', () => {
     expect(page.sent).toHaveLength(4)
   })
 
-  it('keeps new events in order behind ones being retried', async () => {
+  it('resends a failed batch before newer events, with a fresh send time', async () => {
     page = await openPage({ respond: (attempt) => (attempt === 0 ? 'offline' : 200) })
     await page.advance(1000)
     page.window.history.pushState({}, '', '/later')
     await page.advance(1000)
-    const last = page.sent[page.sent.length - 1].batch.e.map((event) => new URL(event.u).pathname)
-    expect(last).toEqual(['/', '/later'])
+    const paths = page.sent.map((request) => request.batch.e.map((event) => new URL(event.u).pathname))
+    expect(paths).toEqual([['/'], ['/'], ['/later']])
+    expect(page.sent[1].batch.t).toBeGreaterThan(page.sent[0].batch.t)
   })
 
   it('does not resend events the collector judged (a 400 names the rejected ones and keeps the rest)', async () => {

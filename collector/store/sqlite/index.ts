@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { EventQuery, Site, Store, StoredEvent } from '../types'
+import { applyGroup, applyIdentify } from '../../identity/apply'
+import type { Company, Person } from '../../identity/types'
+import type { Activity, CompanyRecord, EventQuery, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
+import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { MIGRATIONS } from './migrations'
 
 const EVENT_COLUMNS = [
@@ -80,14 +83,54 @@ export function openSqliteStore(path: string): Store {
   const insertEvent = db.prepare(
     `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
   )
+  const graph = sqliteIdentityGraph(db)
   const insertEvents = db.transaction((events: StoredEvent[]) => {
-    for (const event of events) insertEvent.run(toValues(event))
+    const identity: StoredEvent[] = []
+    for (const event of events) {
+      const stored = insertEvent.run(toValues(event)).changes === 1
+      if (stored && (event.kind === 'identify' || event.kind === 'group')) identity.push(event)
+    }
+    // In the order they happened, whatever order their requests arrived in.
+    identity.sort((a, b) => a.occurredAt - b.occurredAt)
+    for (const event of identity) {
+      const input = {
+        id: event.id,
+        siteId: event.siteId,
+        visitorId: event.visitorId,
+        subject: event.name!,
+        traits: event.props ?? {},
+        at: event.occurredAt,
+      }
+      if (event.kind === 'identify') applyIdentify(graph, input)
+      else applyGroup(graph, input)
+    }
   })
   const insertSite = db.prepare(
     'INSERT INTO sites (id, domain, write_key_hash, read_token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
   )
   const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
+
+  const visitorIds = reader.prepare('SELECT visitor_id FROM identities WHERE person_id = ? ORDER BY linked_at')
+  const traitRows = reader.prepare('SELECT key, value, set_at FROM traits WHERE subject_id = ? ORDER BY key')
+  const activity = reader.prepare(
+    `SELECT min(occurred_at) AS firstSeen, max(occurred_at) AS lastSeen, count(*) AS events FROM events
+     WHERE site_id = ? AND visitor_id IN (SELECT visitor_id FROM identities WHERE person_id = ?)`,
+  )
+  const companyById = reader.prepare('SELECT * FROM companies WHERE id = ?')
+  const peopleOfCompany = reader.prepare('SELECT * FROM people WHERE company_id = ? ORDER BY created_at')
+  const traitsOf = (subjectId: string): TraitRecord =>
+    Object.fromEntries(
+      (traitRows.all(subjectId) as { key: string; value: string; set_at: number }[]).map((r) => [
+        r.key,
+        { value: JSON.parse(r.value), setAt: r.set_at },
+      ]),
+    )
+  const activityOf = (person: Person) => activity.get(person.siteId, person.id) as Activity
+  const readCompany = (id: string): Company | undefined => {
+    const row = companyById.get(id)
+    return row ? companyFromRow(row as Parameters<typeof companyFromRow>[0]) : undefined
+  }
 
   return {
     async appendEvents(events) {
@@ -96,6 +139,7 @@ export function openSqliteStore(path: string): Store {
     async *queryEvents(query: EventQuery) {
       const conditions: Record<keyof EventQuery, string> = {
         siteId: 'site_id = @siteId',
+        personId: 'visitor_id IN (SELECT visitor_id FROM identities WHERE site_id = @siteId AND person_id = @personId)',
         from: 'occurred_at >= @from',
         to: 'occurred_at < @to',
         visitorId: 'visitor_id = @visitorId',
@@ -107,6 +151,34 @@ export function openSqliteStore(path: string): Store {
       )
       const params = Object.fromEntries(used.map((key) => [key, query[key]]))
       for (const row of statement.iterate(params)) yield fromRow(row as EventRow)
+    },
+    async findPerson(siteId, ref) {
+      const [column, value] = Object.entries(ref)[0] as [string, string]
+      const where = { id: 'id = ?', email: 'email = ?', userId: 'user_id = ?' }[column]
+      const row = reader.prepare(`SELECT * FROM people WHERE site_id = ? AND ${where}`).get(siteId, value)
+      if (!row) return
+      const person = personFromRow(row as Parameters<typeof personFromRow>[0])
+      const company = person.companyId ? readCompany(person.companyId) : undefined
+      return {
+        ...person,
+        ...activityOf(person),
+        traits: traitsOf(person.id),
+        visitorIds: (visitorIds.all(person.id) as { visitor_id: string }[]).map((r) => r.visitor_id),
+        company: company ? { ...company, traits: traitsOf(company.id) } : null,
+      } satisfies PersonRecord
+    },
+    async findCompany(siteId, ref) {
+      const [column, value] = Object.entries(ref)[0] as [string, string]
+      const where = { id: 'id = ?', domain: 'domain = ?', groupId: 'group_id = ?' }[column]
+      const row = reader.prepare(`SELECT * FROM companies WHERE site_id = ? AND ${where}`).get(siteId, value)
+      if (!row) return
+      const company = companyFromRow(row as Parameters<typeof companyFromRow>[0])
+      const people = (peopleOfCompany.all(company.id) as Parameters<typeof personFromRow>[0][]).map(personFromRow)
+      return {
+        ...company,
+        traits: traitsOf(company.id),
+        people: people.map((person) => ({ ...person, ...activityOf(person), traits: traitsOf(person.id) })),
+      } satisfies CompanyRecord
     },
     async addSite(site) {
       insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.createdAt)

@@ -46,4 +46,51 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX events_by_site_time ON events (site_id, occurred_at);
   CREATE INDEX events_by_visitor ON events (site_id, visitor_id, occurred_at);
   `,
+  // 2: the identity graph: people, the visitor ids that are theirs, companies, traits
+  `
+  CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    user_id TEXT,
+    email TEXT,
+    company_id TEXT,
+    company_source TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX people_by_user_id ON people (site_id, user_id) WHERE user_id IS NOT NULL;
+  CREATE UNIQUE INDEX people_by_email ON people (site_id, email) WHERE email IS NOT NULL;
+  CREATE INDEX people_by_company ON people (company_id) WHERE company_id IS NOT NULL;
+  CREATE TABLE identities (
+    site_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    linked_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, visitor_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX identities_by_person ON identities (person_id);
+  CREATE TABLE companies (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    group_id TEXT,
+    domain TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX companies_by_group_id ON companies (site_id, group_id) WHERE group_id IS NOT NULL;
+  CREATE UNIQUE INDEX companies_by_domain ON companies (site_id, domain) WHERE domain IS NOT NULL;
+  CREATE TABLE traits (
+    subject_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    set_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE identity_conflicts (
+    site_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    kept_person_id TEXT NOT NULL,
+    refused_person_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  `,
 ]
