@@ -66,7 +66,7 @@ function body(siteId: string) {
     z: 'America/New_York',
     e: Array.from({ length: EVENTS_PER_BATCH }, (_, i) => ({
       id: nextId(),
-      k: 'pageview',
+      k: 'p',
       t: now - (EVENTS_PER_BATCH - i) * 1000,
       u: `http://localhost:3000/products/analytics/page-${i}?utm_source=newsletter&utm_medium=email&utm_campaign=q4`,
       r: i === 0 ? 'https://www.google.com/' : undefined,

@@ -1,5 +1,5 @@
 import { LIMITS, ULID_PATTERN } from './limits'
-import { EVENT_KINDS, NAMED_KINDS, type Properties, type WireEvent } from './wire'
+import { KIND_CODES, NAMED_KINDS, type EventKind, type Properties, type WireEvent } from './wire'
 
 /** A check's answer: the value, or why it was refused, in words a developer can act on. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string }
@@ -74,8 +74,9 @@ function isHttpUrl(value: string): boolean {
 export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (!isObject(raw)) return refuse('an event must be a JSON object')
   if (typeof raw.id !== 'string' || !ULID_PATTERN.test(raw.id)) return refuse('"id" must be a ULID')
-  if (!(EVENT_KINDS as readonly unknown[]).includes(raw.k))
-    return refuse(`"k" must be one of ${EVENT_KINDS.join(', ')}; got ${JSON.stringify(raw.k)?.slice(0, 40)}`)
+  if (typeof raw.k !== 'string' || !Object.hasOwn(KIND_CODES, raw.k))
+    return refuse(`"k" must be a kind code (${KIND_OPTIONS}); got ${JSON.stringify(raw.k)?.slice(0, 40)}`)
+  const kind: EventKind = KIND_CODES[raw.k as keyof typeof KIND_CODES]
   if (!isTime(raw.t)) return refuse('"t" must be a time in ms since the epoch')
   if (typeof raw.u !== 'string' || raw.u.length > LIMITS.urlLength || !isHttpUrl(raw.u))
     return refuse(`"u" must be the page's http(s) URL, at most ${LIMITS.urlLength} characters`)
@@ -85,8 +86,8 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (!title.ok) return title
   const name = optionalString(raw.n, 'n', LIMITS.nameLength)
   if (!name.ok) return name
-  if (NAMED_KINDS.includes(raw.k as WireEvent['k']) && !name.value?.trim())
-    return refuse(`a ${raw.k} event needs "n" (${raw.k === 'track' ? 'its name' : raw.k === 'identify' ? 'the user id or email' : raw.k === 'group' ? 'the account id' : "the form's key"})`)
+  if (NAMED_KINDS.includes(kind) && !name.value?.trim())
+    return refuse(`a ${kind} event needs "n" (${kind === 'track' ? 'its name' : kind === 'identify' ? 'the user id or email' : kind === 'group' ? 'the account id' : "the form's key"})`)
   let props: Properties | undefined
   if (raw.p !== undefined && raw.p !== null) {
     const checked = checkProperties(raw.p)
@@ -100,6 +101,8 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (props) event.p = props
   return { ok: true, value: event }
 }
+
+const KIND_OPTIONS = Object.entries(KIND_CODES).map(([code, kind]) => `${code} ${kind}`).join(', ')
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 

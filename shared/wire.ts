@@ -8,25 +8,28 @@
  */
 
 /**
- * The kinds of event, and what `n` and `p` carry for each:
+ * The kinds of event: the short code the snippet sends, and the name the collector stores. What
+ * `n` and `p` carry for each:
  * - pageview: `p` properties given to waymark('page', …)
  * - track: `n` the event name, `p` its properties
  * - identify: `n` the user id or email, `p` traits
  * - group: `n` the account (company) id, `p` its traits
  * - form_view, form_start, form_field, form_submit, form_abandon: `n` the form's key, `p` in FORM_PROPS' short keys
  */
-export const EVENT_KINDS = [
-  'pageview',
-  'track',
-  'identify',
-  'group',
-  'form_view',
-  'form_start',
-  'form_field',
-  'form_submit',
-  'form_abandon',
-] as const
-export type EventKind = (typeof EVENT_KINDS)[number]
+export const KIND_CODES = {
+  p: 'pageview',
+  t: 'track',
+  i: 'identify',
+  g: 'group',
+  fv: 'form_view',
+  fs: 'form_start',
+  ff: 'form_field',
+  fu: 'form_submit',
+  fa: 'form_abandon',
+} as const
+export type KindCode = keyof typeof KIND_CODES
+export type EventKind = (typeof KIND_CODES)[KindCode]
+export const EVENT_KINDS = Object.values(KIND_CODES)
 
 /** Kinds whose `n` is required. */
 export const NAMED_KINDS: readonly EventKind[] = EVENT_KINDS.filter((kind) => kind !== 'pageview')
@@ -47,8 +50,8 @@ export type Properties = { [key: string]: PropertyValue | undefined }
 export interface WireEvent {
   /** Event id: a ULID made in the browser, so a resent event is stored once. */
   id: string
-  /** Kind of event, one of EVENT_KINDS. */
-  k: EventKind
+  /** Kind of event, as its code in KIND_CODES. */
+  k: KindCode
   /** When it happened, by the browser's clock (ms since the epoch); corrected with the batch's `t`. */
   t: number
   /** The page's full URL (without its #fragment). */
@@ -57,7 +60,7 @@ export interface WireEvent {
   r?: string
   /** The page's title. */
   ti?: string
-  /** The event's name, user id, account id or form key, by kind (see EVENT_KINDS). */
+  /** The event's name, user id, account id or form key, by kind (see KIND_CODES). */
   n?: string
   /** Properties given by the page. */
   p?: Properties

@@ -14,6 +14,10 @@ export async function buildSnippet(): Promise<string> {
     format: 'iife',
     target: 'es2019',
     legalComments: 'none',
+    // Internal property names end in "_" so the minifier may shorten them; wire keys and DOM names do not.
+    mangleProps: /_$/,
+    // No "use strict" prologue: the bundle is one closure that needs none.
+    tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
     write: false,
   })
   return result.outputFiles[0].text.trim()

@@ -21,10 +21,10 @@ export const identity = ({ enqueue, flush }: Transport, envelope: Envelope) => {
       const previous = load(USER_KEY)
       if (previous && previous != user) newVisitor()
       save(USER_KEY, user)
-      enqueue({ k: 'identify', n: user, p: traits })
+      enqueue({ k: 'i', n: user, p: traits })
     },
-    group: (id: unknown, traits?: Properties) => id && enqueue({ k: 'group', n: String(id), p: traits }),
-    track: (name: unknown, props?: Properties) => name && enqueue({ k: 'track', n: String(name), p: props }),
+    group: (id: unknown, traits?: Properties) => id && enqueue({ k: 'g', n: String(id), p: traits }),
+    track: (name: unknown, props?: Properties) => name && enqueue({ k: 't', n: String(name), p: props }),
     reset: () => {
       save(USER_KEY)
       newVisitor()

@@ -1,4 +1,5 @@
 import type { Properties } from '../shared/wire'
+import { here } from './location'
 import type { Enqueue } from './transport'
 
 /**
@@ -10,11 +11,10 @@ import type { Enqueue } from './transport'
  */
 export const pageviews = (enqueue: Enqueue, leaving: () => void) => {
   let last: string | undefined
-  const here = () => location.href.split('#')[0]
 
   const page = (props?: Properties) => {
     // The referrer of a page load is only true for its first view; later views are in-app moves.
-    enqueue({ k: 'pageview', r: last ? undefined : document.referrer, ti: document.title, p: props })
+    enqueue({ k: 'p', r: last ? undefined : document.referrer, ti: document.title, p: props })
     last = here()
   }
   const changed = () => {

@@ -1,4 +1,5 @@
 import type { WireBatch, WireEvent } from '../shared/wire'
+import { here } from './location'
 
 /** Events waiting at most this long before they leave together in one request. */
 const BATCH_DELAY_MS = 1000
@@ -57,7 +58,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
 
   return {
     enqueue: (event) => {
-      queue.push({ id: makeId(), t: Date.now(), u: location.href.split('#')[0], ...event } as WireEvent)
+      queue.push({ id: makeId(), t: Date.now(), u: here(), ...event } as WireEvent)
       schedule(BATCH_DELAY_MS)
     },
     flush,

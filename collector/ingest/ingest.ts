@@ -1,6 +1,6 @@
 import { LIMITS } from '../../shared/limits'
 import { checkBatch, checkEvent } from '../../shared/validate'
-import type { IngestReply } from '../../shared/wire'
+import { KIND_CODES, type IngestReply } from '../../shared/wire'
 import { hostMatchesDomain, type FindSite } from '../sites'
 import type { StoredEvent } from '../store/types'
 import type { GroupCommit } from './group-commit'
@@ -86,7 +86,7 @@ export async function ingestBatch(
       id: event.id,
       siteId: site.id,
       visitorId,
-      kind: event.k,
+      kind: KIND_CODES[event.k],
       name: event.n ?? null,
       occurredAt,
       receivedAt: facts.receivedAt,
@@ -98,7 +98,7 @@ export async function ingestBatch(
       language: language ?? null,
       timezone: timezone ?? null,
       ...client,
-      props: storedProps(event.k, event.p),
+      props: storedProps(KIND_CODES[event.k], event.p),
     })
   })
   await commits.add(kept)

@@ -44,7 +44,7 @@ export async function collectorWithSite(domain = 'example.com') {
 }
 
 export function pageview(overrides: Partial<WireEvent> = {}): WireEvent {
-  return { id: ulid(), k: 'pageview', t: Date.now(), u: 'https://www.example.com/', ti: 'Home', ...overrides }
+  return { id: ulid(), k: 'p', t: Date.now(), u: 'https://www.example.com/', ti: 'Home', ...overrides }
 }
 
 export function batch(siteId: string, events: unknown[], overrides: Partial<WireBatch> = {}): WireBatch {

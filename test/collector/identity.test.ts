@@ -12,10 +12,10 @@ afterAll(() => c.close())
 
 const minutesAgo = (minutes: number) => Date.now() - minutes * 60_000
 const identify = (subject: string, traits: Record<string, unknown> = {}, t = Date.now()): WireEvent => ({
-  id: ulid(), k: 'identify', t, u: 'https://www.example.com/demo', n: subject, p: traits as never,
+  id: ulid(), k: 'i', t, u: 'https://www.example.com/demo', n: subject, p: traits as never,
 })
 const group = (account: string, traits: Record<string, unknown> = {}, t = Date.now()): WireEvent => ({
-  id: ulid(), k: 'group', t, u: 'https://www.example.com/app', n: account, p: traits as never,
+  id: ulid(), k: 'g', t, u: 'https://www.example.com/app', n: account, p: traits as never,
 })
 /** Sends events as one visitor (a browser); returns the visitor id. */
 async function visit(events: WireEvent[], visitor = ulid()) {
@@ -147,14 +147,14 @@ describe('Companies', () => {
 describe('Form events', () => {
   it('are stored under readable property names', async () => {
     const visitor = await visit([
-      { id: ulid(), k: 'form_field', t: Date.now(), u: 'https://www.example.com/demo', n: 'demo', p: { f: 'email', y: 'email', ms: 1200, c: 11, x: 0, i: 1 } },
+      { id: ulid(), k: 'ff', t: Date.now(), u: 'https://www.example.com/demo', n: 'demo', p: { f: 'email', y: 'email', ms: 1200, c: 11, x: 0, i: 1 } },
     ])
     const [event] = await c.events(visitor)
     expect(event).toMatchObject({ kind: 'form_field', name: 'demo', props: { field: 'email', fieldType: 'email', ms: 1200, changes: 11, clears: 0, invalid: 1 } })
   })
 
   it('need their form key', async () => {
-    const response = await c.post(batch(c.site.id, [{ id: ulid(), k: 'form_start', t: Date.now(), u: 'https://www.example.com/' }]))
+    const response = await c.post(batch(c.site.id, [{ id: ulid(), k: 'fs', t: Date.now(), u: 'https://www.example.com/' }]))
     expect(response.status).toBe(400)
     expect(JSON.stringify(await response.json())).toContain(`a form_start event needs \\"n\\" (the form's key)`)
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { checkBatch, checkEvent, checkProperties } from '../../shared/validate'
 
 const ID = '01J0000000000000000000000A'
-const event = (overrides: Record<string, unknown> = {}) => ({ id: ID, k: 'pageview', t: 1.7e12, u: 'https://a.example/', ...overrides })
+const event = (overrides: Record<string, unknown> = {}) => ({ id: ID, k: 'p', t: 1.7e12, u: 'https://a.example/', ...overrides })
 
 describe('The wire schema', () => {
   it('accepts a minimal page view and drops nothing it knows', () => {

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { WireEvent } from '../../shared/wire'
-import { openPage, type PageOptions } from './harness'
+import { openPage, type PageOptions, type SentEvent } from './harness'
 
 type Page = Awaited<ReturnType<typeof openPage>>
 let page: Page | undefined
@@ -34,7 +33,7 @@ const submit = (selector: string) =>
   $(selector).dispatchEvent(new page!.window.Event('submit', { bubbles: true, cancelable: true }) as unknown as Event)
 
 const formEvents = () => page!.events().filter((event) => event.k.startsWith('form_'))
-const kinds = (events: WireEvent[]) => events.map((event) => `${event.k} ${event.n}`)
+const kinds = (events: SentEvent[]) => events.map((event) => `${event.k} ${event.n}`)
 
 const DEMO_FORM = `
   <form id="demo" action="/demo-request">
@@ -240,6 +239,30 @@ describe('Identify from forms', () => {
     expect(identify).toMatchObject({ n: 'ada@acme.io', p: { firstName: 'Ada', company: 'Acme', title: 'CTO' } })
     const payloads = JSON.stringify(page!.sent)
     for (const secret of ['hunter2', '7946', 'call me']) expect(payloads).not.toContain(secret)
+  })
+
+  it.each([
+    ['<input name="Full_Name">', 'name'],
+    ['<input name="name">', 'name'],
+    ['<input id="surname">', 'lastName'],
+    ['<input name="job_title">', 'title'],
+    ['<input autocomplete="organization" name="company_name">', 'company'],
+  ])('knows %s as %s', async (html, trait) => {
+    await pageWith(`<form id="f" data-waymark-identify><input name="e" type="email">${html}</form>`)
+    await type('[name=e]', 'x@y.example')
+    await type('#f > :last-child', 'Value')
+    submit('#f')
+    await page!.advance(1000)
+    const identify = page!.events().find((event) => event.k === 'identify')!
+    expect(identify.p).toEqual({ [trait]: 'Value' })
+  })
+
+  it('finds the email field by its name when autocomplete is off', async () => {
+    await pageWith('<form id="f" data-waymark-identify><input name="email" autocomplete="off"></form>')
+    await type('[name=email]', 'lin@lin.example')
+    submit('#f')
+    await page!.advance(1000)
+    expect(page!.events().find((event) => event.k === 'identify')?.n).toBe('lin@lin.example')
   })
 
   it('reads nothing from a form that did not opt in', async () => {

@@ -1,6 +1,9 @@
 import { Window } from 'happy-dom'
 import { buildSnippet } from '../../snippet/build'
-import type { WireBatch } from '../../shared/wire'
+import { KIND_CODES, type EventKind, type WireBatch, type WireEvent } from '../../shared/wire'
+
+/** A sent event with its kind by name, so tests read as the specification. */
+export type SentEvent = Omit<WireEvent, 'k'> & { k: EventKind }
 
 let code: Promise<string> | undefined
 /** The real, minified snippet, as the collector serves it. */
@@ -85,8 +88,8 @@ export async function openPage(options: PageOptions = {}) {
   return {
     window,
     sent,
-    /** Every event sent so far, in order. */
-    events: () => sent.flatMap((request) => request.batch.e),
+    /** Every event sent so far, in order, with its kind by name. */
+    events: (): SentEvent[] => sent.flatMap((request) => request.batch.e.map((event) => ({ ...event, k: KIND_CODES[event.k] }))),
     /** Moves the clock on, running the timers that fall due, and lets the network answer. */
     async advance(ms: number) {
       const until = now + ms

@@ -45,7 +45,7 @@ describe('identify, group, track and reset', () => {
     call(`waymark('identify', 'grace@acme.io')`)
     await page.advance(1000)
     const [first, second] = page.sent
-    expect(first.batch.e.map((event) => event.n ?? event.k)).toEqual(['pageview', 'ada@acme.io'])
+    expect(first.batch.e.map((event) => event.n ?? event.k)).toEqual(['p', 'ada@acme.io'])
     expect(second.batch.e.map((event) => event.n)).toEqual(['grace@acme.io'])
     expect(second.batch.v).not.toBe(first.batch.v)
     expect(page.window.localStorage.getItem('waymark_vid')).toBe(second.batch.v)

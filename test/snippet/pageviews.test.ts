@@ -22,7 +22,7 @@ describe('Page views', () => {
     expect(batch.l).toBeTypeOf('string')
     expect(batch.z).toBeTypeOf('string')
     expect(batch.e).toEqual([
-      expect.objectContaining({ k: 'pageview', u: 'https://www.example.com/pricing?plan=team', r: 'https://www.google.com/' }),
+      expect.objectContaining({ k: 'p', u: 'https://www.example.com/pricing?plan=team', r: 'https://www.google.com/' }),
     ])
     expect(batch.e[0].id).toMatch(ULID_PATTERN)
   })
