@@ -1,0 +1,218 @@
+import type { Session } from '../sessions/sessionize'
+import type { StoredEvent } from '../store/types'
+import type { Condition, Journey } from './config'
+
+/** When something happened, and on which page. */
+export interface Moment {
+  at: number
+  path: string
+}
+
+/**
+ * What one session contributes to a journey, from its own events alone: for each stage and each
+ * of its conditions, when the session-local part first held (null: never); and the points its
+ * score rules earned, each when its rule first held. Stored with the session, so a person's
+ * stages can be recomputed from session rows without reading events again.
+ */
+export interface SessionProgress {
+  inScope: boolean
+  stageMoments: (Moment | null)[][]
+  points: (Moment & { points: number })[]
+}
+
+const patterns = new Map<string, RegExp>()
+/** A glob (* within a path segment, ** across them) or "regex:…", matched in any case. */
+export function matches(globs: string | string[], value: string | null | undefined): boolean {
+  if (value == null) return false
+  return (Array.isArray(globs) ? globs : [globs]).some((glob) => {
+    let pattern = patterns.get(glob)
+    if (!pattern) {
+      const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      const source = glob.startsWith('regex:')
+        ? glob.slice(6)
+        : '^' + glob.split('**').map((part) => part.split('*').map(escape).join('[^/]*')).join('.*') + '$'
+      patterns.set(glob, (pattern = new RegExp(source, 'i')))
+    }
+    return pattern.test(value)
+  })
+}
+
+const sameValue = (want: unknown, got: unknown) =>
+  (Array.isArray(want) ? want : [want]).some((w) => String(w).toLowerCase() === String(got ?? '').toLowerCase())
+
+/** Each session-local key of a condition, as a test of one event (with what came before it in the session). */
+function localTests(condition: Condition, session: Session): ((event: StoredEvent, seen: { pageviews: number }) => boolean)[] {
+  const tests: ((event: StoredEvent, seen: { pageviews: number }) => boolean)[] = []
+  const c = condition
+  if (c.visit) tests.push(() => true)
+  if (c.path !== undefined) tests.push((e) => e.kind === 'pageview' && matches(c.path!, e.path))
+  if (c.event !== undefined) tests.push((e) => matches(c.event!, e.kind === 'track' ? e.name : e.kind))
+  if (c.formSubmit !== undefined) tests.push((e) => e.kind === 'form_submit' && matches(c.formSubmit!, e.name))
+  if (c.formStart !== undefined) tests.push((e) => e.kind === 'form_start' && matches(c.formStart!, e.name))
+  if (c.pageviews !== undefined) tests.push((_, seen) => seen.pageviews >= c.pageviews!)
+  if (c.engagedSeconds !== undefined) tests.push((e) => e.occurredAt - session.startedAt >= c.engagedSeconds! * 1000)
+  if (c.identify) tests.push((e) => e.kind === 'identify')
+  if (c.trait !== undefined)
+    tests.push((e) => e.kind === 'identify' && Object.entries(c.trait!).every(([key, want]) => sameValue(want, e.props?.[key])))
+  return tests
+}
+
+/**
+ * When every session-local key of the condition has held (the latest of their first moments),
+ * or null if one never did. A condition with only owner keys (returning, score) holds locally
+ * from the session's start.
+ */
+function localMoment(condition: Condition, session: Session, events: StoredEvent[]): Moment | null {
+  const tests = localTests(condition, session)
+  if (!tests.length) return { at: session.startedAt, path: session.entryPath }
+  let latest: Moment | null = null
+  for (const test of tests) {
+    let pageviews = 0
+    let first: Moment | null = null
+    for (const event of events) {
+      if (event.kind === 'pageview') pageviews++
+      if (test(event, { pageviews })) {
+        first = { at: event.occurredAt, path: event.path }
+        break
+      }
+    }
+    if (!first) return null
+    if (!latest || first.at > latest.at) latest = first
+  }
+  return latest
+}
+
+export function sessionProgress(journey: Journey, session: Session, events: StoredEvent[]): SessionProgress {
+  const inScope = !journey.scope || localMoment(journey.scope, session, events) !== null
+  return {
+    inScope,
+    stageMoments: inScope ? journey.stages.map((stage) => stage.when.map((c) => localMoment(c, session, events))) : [],
+    points: inScope
+      ? (journey.score ?? []).flatMap((rule) => {
+          const moment = localMoment(rule.when, session, events)
+          return moment ? [{ ...moment, points: rule.points }] : []
+        })
+      : [],
+  }
+}
+
+/** A session as the owner fold needs it: its row, not its events. */
+export interface ProgressedSession {
+  id: string
+  startedAt: number
+  entryPath: string
+  channel: string
+  campaign: string | null
+  progress: SessionProgress
+}
+
+export interface StageEntry {
+  stage: string
+  at: number
+  sessionId: string
+  channel: string
+  campaign: string | null
+  page: string
+}
+
+export interface StageTransition {
+  from: string | null
+  to: string
+  at: number
+  sessionId: string
+}
+
+export interface OwnerProgress {
+  /** For each session in the journey's scope: the furthest stage it reached, and the lead score after it. */
+  sessions: { sessionId: string; stage: string | null; score: number }[]
+  /** When each stage was first entered, and the touch that moved the owner there. */
+  entries: StageEntry[]
+  transitions: StageTransition[]
+  stage: string | null
+  score: number
+}
+
+const earlier = (a: Moment | null, b: Moment | null) => (!a ? b : !b ? a : b.at < a.at ? b : a)
+
+/**
+ * A person's (or anonymous visitor's) way through a journey: their sessions in order, each
+ * adding what only the owner's history can say (a return visit, the lead score so far). A stage
+ * reached implies the ones before it: reaching decision first thing also enters consideration.
+ */
+export function ownerProgress(journey: Journey, sessions: ProgressedSession[]): OwnerProgress {
+  let score = 0
+  let earlierSessions = 0
+  let furthest = -1
+  const result: OwnerProgress = { sessions: [], entries: [], transitions: [], stage: null, score: 0 }
+
+  for (const session of sessions) {
+    const { progress } = session
+    if (!progress.inScope) {
+      earlierSessions++
+      continue
+    }
+    const start: Moment = { at: session.startedAt, path: session.entryPath }
+    const points = [...progress.points].sort((a, b) => a.at - b.at)
+    const scoreReached = (needed: number): Moment | null => {
+      if (score >= needed) return start
+      let running = score
+      for (const point of points) if ((running += point.points) >= needed) return point
+      return null
+    }
+
+    const reached: { stage: number; moment: Moment }[] = []
+    journey.stages.forEach((stage, i) => {
+      let moment: Moment | null = null
+      stage.when.forEach((condition, c) => {
+        const local = progress.stageMoments[i][c]
+        if (!local) return
+        const parts: (Moment | null)[] = [local]
+        if (condition.returning) parts.push(earlierSessions > 0 ? start : null)
+        if (condition.score !== undefined) parts.push(scoreReached(condition.score))
+        if (parts.some((part) => !part)) return
+        const latest = parts.reduce((a, b) => (b!.at > a!.at ? b : a))
+        moment = earlier(moment, latest)
+      })
+      if (moment) reached.push({ stage: i, moment })
+    })
+
+    reached.sort((a, b) => a.moment.at - b.moment.at || a.stage - b.stage)
+    for (const { stage, moment } of reached) {
+      if (stage <= furthest) continue
+      const touch = { sessionId: session.id, channel: session.channel, campaign: session.campaign, page: moment.path, at: moment.at }
+      for (let entered = furthest + 1; entered <= stage; entered++) result.entries.push({ stage: journey.stages[entered].name, ...touch })
+      result.transitions.push({ from: furthest >= 0 ? journey.stages[furthest].name : null, to: journey.stages[stage].name, at: moment.at, sessionId: session.id })
+      furthest = stage
+    }
+    score += points.reduce((sum, point) => sum + point.points, 0)
+    earlierSessions++
+    const sessionStage = reached.length ? journey.stages[Math.max(...reached.map((r) => r.stage))].name : null
+    result.sessions.push({ sessionId: session.id, stage: sessionStage, score })
+  }
+  result.stage = furthest >= 0 ? journey.stages[furthest].name : null
+  result.score = score
+  return result
+}
+
+/**
+ * A company's way through a journey, from its people's: each stage entered when the first of
+ * them entered it, by that person's touch.
+ */
+export function companyProgress(journey: Journey, people: StageEntry[][]): { entries: StageEntry[]; transitions: StageTransition[]; stage: string | null } {
+  const first = new Map<string, StageEntry>()
+  for (const entry of people.flat()) {
+    const known = first.get(entry.stage)
+    if (!known || entry.at < known.at || (entry.at === known.at && entry.sessionId < known.sessionId)) first.set(entry.stage, entry)
+  }
+  const entries = journey.stages.map((stage) => first.get(stage.name)).filter((e): e is StageEntry => Boolean(e))
+  const transitions: StageTransition[] = []
+  let furthest = -1
+  const order = (name: string) => journey.stages.findIndex((stage) => stage.name === name)
+  for (const entry of [...entries].sort((a, b) => a.at - b.at || order(a.stage) - order(b.stage))) {
+    const index = order(entry.stage)
+    if (index <= furthest) continue
+    transitions.push({ from: furthest >= 0 ? journey.stages[furthest].name : null, to: entry.stage, at: entry.at, sessionId: entry.sessionId })
+    furthest = index
+  }
+  return { entries, transitions, stage: furthest >= 0 ? journey.stages[furthest].name : null }
+}
