@@ -2,6 +2,7 @@ import { forms } from './forms'
 import { ulid } from './ids'
 import { identity } from './identity'
 import { pageviews } from './pageviews'
+import { safe } from './safe'
 import { visitorId } from './storage'
 import { transport, type Envelope } from './transport'
 
@@ -14,8 +15,8 @@ declare global {
 }
 
 // The tag is the whole set-up: <script defer src=".../w.js" data-site="SITE_ID"></script>.
-// A tracker must never break the page, so everything fails silent.
-;(() => {
+// A tracker must never break the page: every feature starts, listens and answers through safe().
+safe(() => {
   const script = document.currentScript as HTMLScriptElement | null
   const site = script && script.getAttribute('data-site')
   if (!site) return
@@ -28,23 +29,24 @@ declare global {
   }
   const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid)
   const people = identity(sender, envelope)
-  const abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)
-  const commands: Record<string, Command> = { ...people, page: pageviews(sender.enqueue, abandonForms) }
+  let abandonForms: (inApp?: boolean) => void = () => {}
+  safe(() => (abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)))()
+  const commands: Record<string, Command> = { ...people, page: pageviews(sender.enqueue, () => abandonForms(true)) }
 
   // Leaving: what the features still hold is queued, then everything leaves with sendBeacon.
-  const leave = () => {
+  const leave = safe(() => {
     abandonForms()
     sender.flush(true)
-  }
+  })
   addEventListener('pagehide', leave)
   addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
 
   // Calls made before the script loaded wait in waymark.q (the README's one-line stub); run them in order.
   const queued = window.waymark && window.waymark.q
-  const run = (args: ArrayLike<any>) => {
+  const run = safe((args: ArrayLike<any>) => {
     const command = commands[args[0]]
     command && command.apply(0, [].slice.call(args, 1))
-  }
+  })
   window.waymark = function () {
     run(arguments)
   } as Waymark

@@ -5,8 +5,9 @@ import { here } from './location'
 const BATCH_DELAY_MS = 1000
 /** Retries wait twice as long each time, up to this. */
 const MAX_RETRY_DELAY_MS = 60_000
-/** Events per request: well under the collector's limit and the 64 KB keepalive budget. */
+/** Events per request, and bytes: under the collector's limits and the 64 KB keepalive and beacon budget. */
 const MAX_BATCH = 50
+const MAX_BATCH_BYTES = 60_000
 
 export type Envelope = Omit<WireBatch, 'e' | 't'>
 export type Enqueue = (event: Omit<WireEvent, 'id' | 't' | 'u'> & { u?: string }) => void
@@ -16,17 +17,24 @@ export interface Transport {
   flush: (leaving?: boolean) => void
 }
 
+/** A batch on its way: the envelope of the moment it was formed, and its events as JSON. */
+interface Batch {
+  envelope_: Envelope
+  events_: string[]
+}
+
 /**
- * The one place that sends. Events wait briefly to leave as one batch. A batch takes the
- * envelope (visitor id and context) of the moment it is formed, so a later reset never
- * re-labels it. A failed send (network error, 429 or 5xx) is kept and resent with backoff, with
- * a fresh send time for the clock-skew correction; every event has its own id, so a resend is
- * never stored twice. A 4xx other than 429 means the collector judged the events and kept the
- * valid ones: resending would change nothing.
+ * The one place that sends. Each event is turned into JSON when it is queued, so properties
+ * that cannot be (a DOM node, a cycle) cost that event its properties and nothing else. Events
+ * wait briefly to leave as one batch, which takes the envelope (visitor id and context) of the
+ * moment it is formed, so a later reset never re-labels it. A failed send (network error, 429
+ * or 5xx) is kept and resent with backoff and a fresh send time for the clock-skew correction;
+ * every event has its own id, so a resend is never stored twice. A 4xx other than 429 means the
+ * collector judged the events and kept the valid ones: resending would change nothing.
  */
 export const transport = (endpoint: string, envelope: Envelope, makeId: () => string): Transport => {
-  let queue: WireEvent[] = []
-  let failed: WireBatch[] = []
+  let queue: string[] = []
+  let failed: Batch[] = []
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let retryDelay = 0
 
@@ -34,9 +42,8 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     if (!timer) timer = setTimeout(flush, delay)
   }
 
-  const post = (batch: WireBatch, leaving?: boolean) => {
-    batch.t = Date.now()
-    const body = JSON.stringify(batch)
+  const post = (batch: Batch, leaving?: boolean) => {
+    const body = JSON.stringify({ ...batch.envelope_, t: Date.now() }).slice(0, -1) + ',"e":[' + batch.events_ + ']}'
     if (leaving && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return
     fetch(endpoint, { method: 'POST', body, keepalive: true })
       .then((response) => {
@@ -53,12 +60,25 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     clearTimeout(timer)
     timer = 0
     failed.splice(0).forEach((batch) => post(batch, leaving))
-    while (queue.length) post({ ...envelope, e: queue.splice(0, MAX_BATCH) } as WireBatch, leaving)
+    while (queue.length) {
+      let bytes = 0
+      let count = 0
+      while (count < queue.length && count < MAX_BATCH && (bytes += queue[count].length) < MAX_BATCH_BYTES) count++
+      post({ envelope_: { ...envelope }, events_: queue.splice(0, count || 1) }, leaving)
+    }
   }
 
   return {
     enqueue: (event) => {
-      queue.push({ id: makeId(), t: Date.now(), u: here(), ...event } as WireEvent)
+      const full = { id: makeId(), t: Date.now(), u: here(), ...event } as WireEvent
+      let json: string
+      try {
+        json = JSON.stringify(full)
+      } catch {
+        delete full.p
+        json = JSON.stringify(full)
+      }
+      queue.push(json)
       schedule(BATCH_DELAY_MS)
     },
     flush,

@@ -37,7 +37,7 @@ export function applyIdentify(graph: IdentityGraph, event: IdentityEvent): void 
   person = {
     ...person,
     userId: person.userId ?? plan.setUserId ?? null,
-    email: person.email ?? plan.setEmail ?? null,
+    email: plan.setEmail ?? person.email,
   }
   graph.savePerson(person)
   graph.setTraits(person.id, traits, at)
@@ -67,6 +67,7 @@ export function applyGroup(graph: IdentityGraph, event: IdentityEvent): void {
 
 function mergeInto(graph: IdentityGraph, target: Person, other: Person): Person {
   graph.relink(other.id, target.id)
+  graph.renamePerson(other.id, target.id)
   graph.moveTraits(other.id, target.id)
   // The other record goes first: its keys are unique and pass to the target.
   graph.deletePerson(other.id)

@@ -47,7 +47,8 @@ export function planIdentify(
     target,
     merge,
     setUserId: keys.userId && !target?.userId ? keys.userId : undefined,
-    setEmail: keys.email && !target?.email && !emailHeldElsewhere ? keys.email : undefined,
+    // A user id is the surest key: its person may change email, to one no one else holds.
+    setEmail: keys.email && !emailHeldElsewhere && (!target?.email || target === byUserId) ? keys.email : undefined,
     link: !ofVisitor || ofVisitor.id === target?.id || ofVisitor.id === merge?.id,
     conflictWith: ofVisitor && ofVisitor.id !== target?.id && ofVisitor.id !== merge?.id ? ofVisitor : undefined,
   }

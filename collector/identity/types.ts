@@ -36,6 +36,8 @@ export interface IdentityGraph {
   link(siteId: string, visitorId: string, personId: string, at: number): void
   /** Moves every visitor id of one person to another (a merge). */
   relink(fromPersonId: string, toPersonId: string): void
+  /** Points what names a merged-away person (recorded conflicts) at the person it became. */
+  renamePerson(fromPersonId: string, toPersonId: string): void
   /** Sets traits of a person or company; for each key the value set latest wins. */
   setTraits(subjectId: string, traits: Traits, at: number): void
   /** Folds one subject's traits into another's, latest value winning, and drops the first's. */

@@ -90,7 +90,6 @@ export async function ingestBatch(
       name: event.n ?? null,
       occurredAt,
       receivedAt: facts.receivedAt,
-      url: event.u,
       ...readPageUrl(event.u),
       title: event.ti ?? null,
       referrer: externalReferrer(event.r, site.domain),

@@ -38,10 +38,16 @@ describe('Enrichment on arrival', () => {
     })
   })
 
-  it('keeps an external referrer and drops one from the site itself', async () => {
-    expect((await storeOne({ r: 'https://www.google.com/search?q=x' })).referrer).toBe('https://www.google.com/search?q=x')
+  it('keeps an external referrer (its origin and path only) and drops one from the site itself', async () => {
+    expect((await storeOne({ r: 'https://www.google.com/search?q=my+name' })).referrer).toBe('https://www.google.com/search')
     expect((await storeOne({ r: 'https://www.example.com/previous' })).referrer).toBeNull()
     expect((await storeOne({ r: 'https://blog.example.com/post' })).referrer).toBeNull()
+  })
+
+  it('stores only UTM values and click ids of a URL\'s query: a GET form\'s fields are never written', async () => {
+    const event = await storeOne({ u: 'https://www.example.com/thanks?email=ada%40acme.io&phone=0207946&utm_source=nl&gclid=G#x' })
+    expect(event.url).toBe('https://www.example.com/thanks?utm_source=nl&gclid=G')
+    expect(JSON.stringify(event)).not.toMatch(/ada|0207946/)
   })
 
   it('records browser, OS and device class from the user agent', async () => {

@@ -83,6 +83,13 @@ describe('Identify', () => {
     expect(await person({ userId: 'u-lin' })).toMatchObject({ email: 'lin@lin.example', visitorIds: [visitor] })
   })
 
+  it('lets a person known by user id change their email, to one no one else holds', async () => {
+    const visitor = await visit([identify('u-mover', { email: 'old@mover.example' })])
+    await visit([identify('u-mover', { email: 'new@mover.example' })], visitor)
+    expect((await person({ userId: 'u-mover' }))!.email).toBe('new@mover.example')
+    expect(await person({ email: 'old@mover.example' })).toBeUndefined()
+  })
+
   it('keeps for each trait the value set latest, with when, whatever order the events arrive in', async () => {
     const visitor = await visit([identify('kim@kim.example', { title: 'CTO' }, minutesAgo(10))])
     await visit([identify('kim@kim.example', { title: 'CEO' }, minutesAgo(5))], visitor)

@@ -66,9 +66,10 @@ describe('Form interactions', () => {
     ])
     const [start, email, name, done] = formEvents()
     expect(start.p).toEqual({ f: 'email' })
+    // Time in a field runs from its focus; the form's time from its first input.
     expect(email.p).toEqual({ f: 'email', y: 'email', ms: 1100, c: 11, x: 0 })
     expect(name.p).toEqual({ f: 'first_name', y: 'text', ms: 800, c: 3, x: 0 })
-    expect(done.p).toEqual({ f: 'first_name', ms: 1900 })
+    expect(done.p).toEqual({ f: 'first_name', ms: 1800 })
   })
 
   it('counts corrections and clears', async () => {
@@ -105,7 +106,7 @@ describe('Form interactions', () => {
     await type('[name=company]', 'Acme')
     await page!.hide()
     const abandon = formEvents().find((event) => event.k === 'form_abandon')!
-    expect(abandon).toMatchObject({ n: 'demo', p: { f: 'company', ms: 500 } })
+    expect(abandon).toMatchObject({ n: 'demo', p: { f: 'company', ms: 400 } })
     // The field still in focus was closed first, so its time counts.
     expect(formEvents().filter((event) => event.k === 'form_field')).toHaveLength(2)
     expect(page!.sent.at(-1)!.via).toBe('beacon')
@@ -169,7 +170,7 @@ describe('Form interactions', () => {
   it('keys a field by name, then id, then type and position', async () => {
     await pageWith('<form id="f"><input id="by-id"><input type="email"><select name="size"><option>1</option></select></form>')
     for (const selector of ['#by-id', '[type=email]', 'select']) {
-      $(selector).dispatchEvent(new page!.window.FocusEvent('focusin', { bubbles: true }) as unknown as Event)
+      await type(selector, 'x')
       leave(selector)
     }
     await page!.advance(1000)
@@ -248,8 +249,8 @@ describe('Identify from forms', () => {
     ['<input name="job_title">', 'title'],
     ['<input autocomplete="organization" name="company_name">', 'company'],
   ])('knows %s as %s', async (html, trait) => {
-    await pageWith(`<form id="f" data-waymark-identify><input name="e" type="email">${html}</form>`)
-    await type('[name=e]', 'x@y.example')
+    await pageWith(`<form id="f" data-waymark-identify><input name="email" type="email">${html}</form>`)
+    await type('[name=email]', 'x@y.example')
     await type('#f > :last-child', 'Value')
     submit('#f')
     await page!.advance(1000)
@@ -287,5 +288,141 @@ describe('Identify from forms', () => {
     submit('#demo')
     await page!.advance(1000)
     expect(page!.events().map((event) => event.k)).not.toContain('identify')
+  })
+})
+
+describe('What an opted-in form is not read for', () => {
+  it.each([
+    ['a free-text field whose name mentions a job', '<textarea name="job_description"></textarea>'],
+    ['a phone field whose name mentions the company', '<input name="company_phone">'],
+    ['a select of company size', '<select name="company_size"><option>51-200</option></select>'],
+    ['a colleague\'s email', '<input type="email" name="colleague_email">'],
+  ])('%s', async (_, html) => {
+    await pageWith(`<form id="f" data-waymark-identify><input name="email" type="email">${html}</form>`)
+    await type('[name=email]', 'me@acme.example')
+    const last = page!.window.document.querySelector('#f > :last-child') as unknown as HTMLInputElement
+    last.value = last.tagName === 'SELECT' ? last.value : 'SECRET-VALUE'
+    submit('#f')
+    await page!.advance(1000)
+    const identify = page!.events().find((event) => event.k === 'identify')!
+    expect(identify.n).toBe('me@acme.example')
+    expect(JSON.stringify(page!.sent)).not.toMatch(/SECRET-VALUE|51-200/)
+  })
+
+  it('takes the first email field, and ignores an opt-in checkbox', async () => {
+    await pageWith(`<form id="f" data-waymark-identify>
+      <input name="email" type="email"><input type="checkbox" name="email_opt_in" checked><input name="work_email"></form>`)
+    await type('[name=email]', 'first@acme.example')
+    await type('[name=work_email]', 'second@acme.example')
+    submit('#f')
+    await page!.advance(1000)
+    expect(page!.events().filter((event) => event.k === 'identify').map((event) => event.n)).toEqual(['first@acme.example'])
+  })
+
+  it('identifies once per form, even if it is submitted twice', async () => {
+    await pageWith(DEMO_FORM.replace('<form id="demo"', '<form id="demo" data-waymark-identify'))
+    await type('[name=email]', 'ada@acme.io')
+    submit('#demo')
+    submit('#demo')
+    await page!.advance(1000)
+    expect(page!.events().filter((event) => event.k === 'identify')).toHaveLength(1)
+    expect(page!.events().filter((event) => event.k === 'form_submit')).toHaveLength(1)
+  })
+})
+
+describe('Form interactions, the hard cases', () => {
+  it('does not start a form on focus alone (autofocus, a stray click)', async () => {
+    await pageWith(DEMO_FORM)
+    $('[name=email]').dispatchEvent(new page!.window.FocusEvent('focusin', { bubbles: true }) as unknown as Event)
+    await page!.advance(3000)
+    leave('[name=email]')
+    await page!.hide()
+    expect(formEvents()).toEqual([])
+  })
+
+  it('measures a field that had focus before the tag loaded', async () => {
+    page = await openPage({
+      before: `document.body.innerHTML = '<form id="early"><input name="q"></form>'; document.querySelector('[name=q]').focus()`,
+    })
+    await page.advance(2000)
+    const el = $('[name=q]')
+    el.value = 'x'
+    el.dispatchEvent(new page.window.Event('input', { bubbles: true }) as unknown as Event)
+    leave('[name=q]')
+    await page.advance(1000)
+    expect(formEvents().map((event) => [event.k, event.p])).toEqual([
+      ['form_start', { f: 'q' }],
+      ['form_field', { f: 'q', y: 'text', ms: 2000, c: 1, x: 0 }],
+    ])
+  })
+
+  it('reports one abandonment for a tab hidden and shown again, and the submit that follows', async () => {
+    await pageWith(DEMO_FORM)
+    await type('[name=email]', 'a')
+    await page!.hide()
+    await page!.hide()
+    await type('[name=email]', 'b')
+    submit('#demo')
+    await page!.advance(1000)
+    expect(formEvents().map((event) => event.k).filter((k) => k !== 'form_field')).toEqual(['form_start', 'form_abandon', 'form_submit'])
+  })
+
+  it('treats card numbers and expiry dates under other names as payment fields, never read', async () => {
+    await pageWith('<form id="pay"><input name="cc_number"><input name="ccnum"><input name="exp_date"><input name="ccv"></form>')
+    const reads: string[] = []
+    for (const name of ['cc_number', 'ccnum', 'exp_date', 'ccv']) {
+      const el = $(`[name=${name}]`)
+      Object.defineProperty(el, 'value', { get: () => (reads.push(name), '4111'), set: () => {} })
+      el.dispatchEvent(new page!.window.Event('input', { bubbles: true }) as unknown as Event)
+    }
+    await page!.hide()
+    expect(reads).toEqual([])
+    expect(formEvents()).toEqual([])
+  })
+
+  it('survives a form whose action is not a URL, and the page keeps working', async () => {
+    await pageWith('<form action="http://a b/"><input name="q"></form>')
+    await type('[name=q]', 'x')
+    page!.window.history.pushState({}, '', '/next')
+    await page!.advance(1000)
+    expect(page!.events().filter((event) => event.k === 'pageview')).toHaveLength(2)
+  })
+})
+
+describe('form_view', () => {
+  /** An IntersectionObserver the test drives, as the browser would when the visitor scrolls. */
+  const OBSERVER = `window.__observers = []; window.innerHeight = 800; window.IntersectionObserver = class {
+    constructor(callback) { this.callback = callback; this.targets = new Set(); __observers.push(this) }
+    observe(el) { this.targets.add(el) } unobserve(el) { this.targets.delete(el) } disconnect() {}
+  }`
+  const scroll = (selector: string, ratio: number, height: number) =>
+    page!.window.eval(`for (const o of __observers) { const el = document.querySelector('${selector}');
+      if (o.targets.has(el)) o.callback([{ target: el, isIntersecting: ${ratio > 0}, intersectionRatio: ${ratio}, intersectionRect: { height: ${height} } }]) }`)
+
+  it('is recorded once, when half the form shows', async () => {
+    page = await openPage({ before: `${OBSERVER}; document.body.innerHTML = '<form id="short"><input></form>'` })
+    scroll('#short', 0.1, 30)
+    await page.advance(1000)
+    expect(formEvents()).toEqual([])
+    scroll('#short', 0.6, 180)
+    scroll('#short', 1, 300)
+    await page.advance(1000)
+    expect(kinds(formEvents())).toEqual(['form_view short'])
+  })
+
+  it('is recorded for a form taller than the screen once it fills half of it', async () => {
+    page = await openPage({ before: `${OBSERVER}; document.body.innerHTML = '<form id="tall"><input></form>'` })
+    scroll('#tall', 0.3, 450)
+    await page.advance(1000)
+    expect(kinds(formEvents())).toEqual(['form_view tall'])
+  })
+
+  it('watches forms an app adds later', async () => {
+    page = await openPage({ before: OBSERVER })
+    page.window.document.body.innerHTML = '<form name="late"><input></form>'
+    await page.advance(0)
+    scroll('[name=late]', 1, 200)
+    await page.advance(1000)
+    expect(kinds(formEvents())).toEqual(['form_view late'])
   })
 })

@@ -51,6 +51,20 @@ describe('identify, group, track and reset', () => {
     expect(page.window.localStorage.getItem('waymark_vid')).toBe(second.batch.v)
   })
 
+  it('keeps the anonymous id from an email to a user id: they may be one person, which the collector decides', async () => {
+    page = await openPage({ before: QUEUE_STUB })
+    call(`waymark('identify', 'Ada@Acme.io'); waymark('identify', 'u-42'); waymark('identify', 'ada@acme.io')`)
+    await page.advance(1000)
+    expect(new Set(page.sent.map((request) => request.batch.v)).size).toBe(1)
+  })
+
+  it('starts a new anonymous id for another user id after a user id', async () => {
+    page = await openPage({ before: QUEUE_STUB })
+    call(`waymark('identify', 'u-1', {email: 'a@acme.io'}); waymark('identify', 'u-2')`)
+    await page.advance(1000)
+    expect(new Set(page.sent.map((request) => request.batch.v)).size).toBe(2)
+  })
+
   it('reset (on log-out) starts a new anonymous id and forgets the person', async () => {
     page = await openPage({ before: QUEUE_STUB })
     call(`waymark('identify', 'u1'); waymark('reset'); waymark('track', 'after')`)

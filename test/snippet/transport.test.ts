@@ -73,6 +73,26 @@ describe('Transport', () => {
     expect(page.sent).toHaveLength(1)
   })
 
+  it('sends an event whose properties cannot be turned into JSON without them, and loses nothing else', async () => {
+    page = await openPage({ before: "window.waymark = function(){(waymark.q = waymark.q || []).push(arguments)}" })
+    page.window.eval(`const cyclic = {}; cyclic.self = cyclic; waymark('track', 'Clicked', {el: cyclic}); waymark('track', 'Fine', {a: 1})`)
+    await page.advance(1000)
+    expect(page.events().map((event) => [event.n, event.p])).toEqual([
+      [undefined, undefined],
+      ['Clicked', undefined],
+      ['Fine', { a: 1 }],
+    ])
+  })
+
+  it('keeps each request under 60 KB by splitting large batches', async () => {
+    page = await openPage({ before: "window.waymark = function(){(waymark.q = waymark.q || []).push(arguments)}" })
+    page.window.eval(`for (let i = 0; i < 40; i++) waymark('track', 'Big', {text: 'x'.repeat(1000), more: 'y'.repeat(1000)})`)
+    await page.advance(1000)
+    expect(page.sent.length).toBeGreaterThan(1)
+    expect(page.events()).toHaveLength(41)
+    for (const request of page.sent) expect(JSON.stringify(request.batch).length).toBeLessThan(64 * 1024)
+  })
+
   it('sends to data-api when the site proxies the collector through its own domain', async () => {
     page = await openPage({ attributes: { 'data-api': 'https://www.example.com/stats/e' } })
     await page.advance(1000)

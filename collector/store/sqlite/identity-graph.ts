@@ -69,6 +69,8 @@ export function sqliteIdentityGraph(db: Database.Database): IdentityGraph {
      WHERE excluded.set_at >= traits.set_at`,
   )
   const dropTraits = db.prepare('DELETE FROM traits WHERE subject_id = ?')
+  const renameKept = db.prepare('UPDATE identity_conflicts SET kept_person_id = ? WHERE kept_person_id = ?')
+  const renameRefused = db.prepare('UPDATE identity_conflicts SET refused_person_id = ? WHERE refused_person_id = ?')
   const latestGroup = db.prepare(
     `SELECT name, props, occurred_at FROM events WHERE site_id = ? AND visitor_id = ? AND kind = 'group'
      ORDER BY occurred_at DESC LIMIT 1`,
@@ -89,6 +91,10 @@ export function sqliteIdentityGraph(db: Database.Database): IdentityGraph {
     deletePerson: (id) => void deletePerson.run(id),
     link: (siteId, visitorId, personId, at) => void link.run(siteId, visitorId, personId, at),
     relink: (from, to) => void relink.run(to, from),
+    renamePerson: (from, to) => {
+      renameKept.run(to, from)
+      renameRefused.run(to, from)
+    },
     setTraits: (subjectId, traits: Traits, at) => {
       for (const [key, value] of Object.entries(traits))
         if (value !== undefined) setTrait.run(subjectId, key, JSON.stringify(value), at)

@@ -14,6 +14,7 @@ describe('Who an identify is about', () => {
   it.each([
     ['a new visitor with a new id: a new person, linked', { userId: 'u1' }, {}, { target: undefined, link: true, setUserId: 'u1' }],
     ['a known user id: that person, linked', { userId: 'u1' }, { byUserId: A }, { target: A, link: true, setUserId: undefined }],
+    ['a known user id with a new email no one holds: the email changes', { userId: 'u2', email: 'new@x.io' }, { byUserId: C }, { target: C, setEmail: 'new@x.io' }],
     ['a known email: that person', { email: 'b@x.io' }, { byEmail: B }, { target: B, setEmail: undefined }],
     ['a new user id on a visitor known by email only: the same person gains the id', { userId: 'u5' }, { ofVisitor: B }, { target: B, setUserId: 'u5', link: true }],
     ['a user id and an email known under two people: they merge', { userId: 'u1', email: 'b@x.io' }, { byUserId: A, byEmail: B }, { target: A, merge: B, setEmail: 'b@x.io' }],
