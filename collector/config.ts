@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { loadConfig, type WaymarkConfig } from './stages/config'
 
 export interface CollectorConfig {
   port: number
@@ -6,6 +7,10 @@ export interface CollectorConfig {
   dbPath: string
   /** The address pages load the snippet from, used in the tag that `site add` prints. */
   publicUrl: string
+  /** Journeys and session timeout, from waymark.config.json (or --config / WAYMARK_CONFIG), else the defaults. */
+  journeys: WaymarkConfig
+  /** Where the journeys came from, for the start-up message. */
+  journeysSource: string
 }
 
 export const DEFAULT_PORT = 8787
@@ -16,6 +21,7 @@ export interface ConfigFlags {
   host?: string
   db?: string
   url?: string
+  config?: string
 }
 
 /** Settings from flags, then environment, then defaults. */
@@ -24,7 +30,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   const port = Number(portText)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`port "${portText}" is not a port number: give --port or PORT a number from 1 to 65535`)
+  const { config, source } = loadConfig(flags.config ?? env.WAYMARK_CONFIG)
   return {
+    journeys: config,
+    journeysSource: source,
     port,
     host: flags.host ?? env.HOST,
     dbPath: resolve(flags.db ?? env.WAYMARK_DB ?? DEFAULT_DB),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './app'
 import { groupCommit } from './ingest/group-commit'
 import { loadSnippetAsset } from './snippet-asset'
+import type { WaymarkConfig } from './stages/config'
 import { openSqliteStore } from './store/sqlite'
 import type { Store, StoredEvent } from './store/types'
 
@@ -14,8 +15,19 @@ export interface RunningCollector {
   close(): Promise<void>
 }
 
-export async function startCollector(options: { port: number; host?: string; dbPath: string }): Promise<RunningCollector> {
-  const store = openSqliteStore(options.dbPath)
+export interface CollectorOptions {
+  port: number
+  host?: string
+  dbPath: string
+  journeys?: WaymarkConfig
+  log?: (message: string) => void
+}
+
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const store = openSqliteStore(options.dbPath, {
+    config: options.journeys,
+    onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
+  })
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
   const app = createApp({ store, commits, snippet: await loadSnippetAsset() })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -10,12 +10,14 @@ Commands:
   start                 run the collector
   site add <domain>     add a site; prints its id, its secret keys and the <script> tag to paste
   site list             list the sites
+  rebuild               recompute every session and journey stage from the stored events
 
 Options:
   --port <n>            port to listen on (PORT; default 8787)
   --host <addr>         address to listen on (HOST; default all)
   --db <path>           SQLite database file (WAYMARK_DB; default ./data/waymark.db)
   --url <url>           the collector's public address, for the tag (WAYMARK_URL; default http://localhost:<port>)
+  --config <path>       journeys and session timeout (WAYMARK_CONFIG; default ./waymark.config.json if present)
 `
 
 const OPTIONS = {
@@ -23,13 +25,15 @@ const OPTIONS = {
   host: { type: 'string' },
   db: { type: 'string' },
   url: { type: 'string' },
+  config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
 async function start(flags: ConfigFlags) {
   const config = resolveConfig(flags)
-  const collector = await startCollector(config)
+  const collector = await startCollector({ ...config, log: console.log })
   console.log(`Waymark collector listening on ${config.publicUrl} (SQLite: ${config.dbPath})`)
+  console.log(`Journeys: ${config.journeys.journeys.map((j) => j.name).join(', ')} (from ${config.journeysSource})`)
   const sites = await collector.store.listSites()
   if (sites.length === 0) console.log('No site yet. Add one, and paste the tag it prints:\n  npx waymark site add example.com')
   else for (const site of sites) console.log(`  site ${site.id}  ${site.domain}`)
@@ -46,9 +50,21 @@ async function start(flags: ConfigFlags) {
   process.on('SIGINT', () => void stop('SIGINT'))
 }
 
+async function rebuild(flags: ConfigFlags) {
+  const config = resolveConfig(flags)
+  const started = Date.now()
+  const store = openSqliteStore(config.dbPath, { config: config.journeys })
+  try {
+    const { sites, visitors } = await store.rebuild()
+    console.log(`Rebuilt sessions and stages of ${sites} site(s), ${visitors} people and visitors, in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  } finally {
+    await store.close()
+  }
+}
+
 async function site(args: string[], flags: ConfigFlags) {
   const config = resolveConfig(flags)
-  const store = openSqliteStore(config.dbPath)
+  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
   try {
     if (args[0] === 'add') {
       if (!args[1]) throw new Error('say which domain: npx waymark site add example.com')
@@ -76,6 +92,7 @@ export async function main(argv: string[]) {
   if (values.help || !command) return console.log(USAGE)
   if (command === 'start') return start(values)
   if (command === 'site') return site(rest, values)
+  if (command === 'rebuild') return rebuild(values)
   throw new Error(`unknown command "${command}"\n\n${USAGE}`)
 }
 

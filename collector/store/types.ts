@@ -1,5 +1,7 @@
 import type { EventKind, Properties } from '../../shared/wire'
 import type { Company, Person } from '../identity/types'
+import type { Session } from '../sessions/sessionize'
+import type { StageEntry, StageTransition } from '../stages/progress'
 
 /** A site that may send events: its public id goes in the tag; its keys are kept only as hashes. */
 export interface Site {
@@ -67,6 +69,42 @@ export interface CompanyRecord extends Company {
   people: (Person & Activity & { traits: TraitRecord })[]
 }
 
+export interface SessionRecord extends Session {
+  durationMs: number
+  personId: string | null
+  companyId: string | null
+  /** The furthest stage the session reached in each journey (null: outside the journey's scope). */
+  stages: Record<string, string | null>
+}
+
+export interface SessionQuery {
+  siteId: string
+  /** Inclusive lower bound on startedAt. */
+  from?: number
+  /** Exclusive upper bound on startedAt. */
+  to?: number
+  visitorId?: string
+  personId?: string
+}
+
+export type OwnerType = 'person' | 'visitor' | 'company'
+
+/** An owner's way through one journey. */
+export interface OwnerJourney {
+  stage: string | null
+  score: number
+  entries: StageEntry[]
+  transitions: StageTransition[]
+}
+
+/** How many owners of each kind have entered each stage of a journey. */
+export interface StageCount {
+  stage: string
+  people: number
+  visitors: number
+  companies: number
+}
+
 export type PersonRef = { id: string } | { email: string } | { userId: string }
 export type CompanyRef = { id: string } | { domain: string } | { groupId: string }
 
@@ -96,6 +134,17 @@ export interface Store {
   findCompany(siteId: string, ref: CompanyRef): Promise<CompanyRecord | undefined>
   /** Events in order of occurrence, streamed so memory stays flat whatever their number. */
   queryEvents(query: EventQuery): AsyncIterable<StoredEvent>
+  /**
+   * Resolves once sessions, people's and companies' stages reflect every committed event. They
+   * follow the events' commit by a moment; the store's own reads settle first by themselves.
+   */
+  settle(): Promise<void>
+  /** Sessions in order of start, streamed. */
+  querySessions(query: SessionQuery): AsyncIterable<SessionRecord>
+  ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
+  stageCounts(siteId: string, journey: string): Promise<StageCount[]>
+  /** Recomputes every session and stage of a site (or of all sites) from the stored events. */
+  rebuild(siteId?: string): Promise<{ sites: number; visitors: number }>
   addSite(site: Site): Promise<void>
   findSite(id: string): Promise<Site | undefined>
   listSites(): Promise<Site[]>

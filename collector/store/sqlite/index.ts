@@ -2,40 +2,29 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { applyGroup, applyIdentify } from '../../identity/apply'
-import type { Company, Person } from '../../identity/types'
-import type { Activity, CompanyRecord, EventQuery, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
+import type { Company, IdentityGraph, Person } from '../../identity/types'
+import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
+import type { StageEntry, StageTransition } from '../../stages/progress'
+import type { Activity, CompanyRecord, EventQuery, PersonRecord, SessionRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
+import { journeyMaintenance, type Owner } from './journeys'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
+import { EVENT_COLUMNS, eventFromRow, eventValues, type EventRow } from './event-rows'
 import { MIGRATIONS } from './migrations'
 
-const EVENT_COLUMNS = [
-  'id', 'site_id', 'visitor_id', 'kind', 'name', 'occurred_at', 'received_at', 'url', 'path', 'title',
-  'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'fbclid',
-  'msclkid', 'li_fat_id', 'screen_width', 'language', 'timezone', 'browser', 'os', 'device', 'is_bot', 'props',
-] as const
-
-type EventRow = Record<(typeof EVENT_COLUMNS)[number], string | number | null>
-
-/** An event's values in EVENT_COLUMNS order: positional binding is cheaper than named on the hot path. */
-const toValues = (e: StoredEvent): (string | number | null)[] => [
-  e.id, e.siteId, e.visitorId, e.kind, e.name, e.occurredAt, e.receivedAt, e.url, e.path, e.title,
-  e.referrer, e.utmSource, e.utmMedium, e.utmCampaign, e.utmTerm, e.utmContent, e.gclid, e.fbclid,
-  e.msclkid, e.liFatId, e.screenWidth, e.language, e.timezone, e.browser, e.os, e.device, e.isBot ? 1 : 0,
-  e.props ? JSON.stringify(e.props) : null,
-]
-
-const fromRow = (r: EventRow): StoredEvent => ({
+type SessionRow = Record<string, string | number | null>
+const sessionFromRow = (r: SessionRow): SessionRecord => ({
   id: r.id as string, siteId: r.site_id as string, visitorId: r.visitor_id as string,
-  kind: r.kind as StoredEvent['kind'], name: r.name as string | null,
-  occurredAt: r.occurred_at as number, receivedAt: r.received_at as number, url: r.url as string,
-  path: r.path as string, title: r.title as string | null, referrer: r.referrer as string | null,
-  utmSource: r.utm_source as string | null, utmMedium: r.utm_medium as string | null,
-  utmCampaign: r.utm_campaign as string | null, utmTerm: r.utm_term as string | null,
-  utmContent: r.utm_content as string | null, gclid: r.gclid as string | null, fbclid: r.fbclid as string | null,
-  msclkid: r.msclkid as string | null, liFatId: r.li_fat_id as string | null,
-  screenWidth: r.screen_width as number | null, language: r.language as string | null,
-  timezone: r.timezone as string | null, browser: r.browser as string | null, os: r.os as string | null,
-  device: r.device as string | null, isBot: r.is_bot === 1,
-  props: r.props === null ? null : JSON.parse(r.props as string),
+  startedAt: r.started_at as number, endedAt: r.ended_at as number, durationMs: r.duration_ms as number,
+  pageviews: r.pageviews as number, events: r.events as number, conversions: r.conversions as number,
+  entryUrl: r.entry_url as string, entryPath: r.entry_path as string, exitPath: r.exit_path as string,
+  referrer: r.referrer as string | null, source: r.source as string, medium: r.medium as string,
+  campaign: r.campaign as string | null, term: r.term as string | null, content: r.content as string | null,
+  gclid: r.gclid as string | null, fbclid: r.fbclid as string | null, msclkid: r.msclkid as string | null,
+  liFatId: r.li_fat_id as string | null, channel: r.channel as SessionRecord['channel'],
+  browser: r.browser as string | null, os: r.os as string | null, device: r.device as string | null,
+  engagedMs: r.engaged_ms as number, engaged: r.engaged === 1, arrivalKey: r.arrival_key as string,
+  personId: r.person_id as string | null, companyId: r.company_id as string | null,
+  stages: r.stages ? JSON.parse(r.stages as string) : {},
 })
 
 interface SiteRow {
@@ -69,7 +58,20 @@ export function migrate(db: Database.Database): void {
  * synchronous=FULL makes each commit durable before it returns, so an acknowledged event
  * survives a crash or power loss; group commit upstream keeps that affordable.
  */
-export function openSqliteStore(path: string): Store {
+export interface SqliteOptions {
+  /** The journeys and session timeout sessions and stages are kept by (default: the B2B journey). */
+  config?: WaymarkConfig
+  /** Called when stored stages were computed under another configuration and are being rebuilt. */
+  onRebuild?: (reason: string) => void
+  /**
+   * Whether to rebuild stages computed under another configuration (default true). Commands that
+   * only manage sites turn it off, so they never recompute stages beside a running collector.
+   */
+  checkJourneys?: boolean
+}
+
+export function openSqliteStore(path: string, options: SqliteOptions = {}): Store {
+  const config = options.config ?? DEFAULT_CONFIG
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
@@ -83,12 +85,56 @@ export function openSqliteStore(path: string): Store {
   const insertEvent = db.prepare(
     `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
   )
-  const graph = sqliteIdentityGraph(db)
+  const journeys = journeyMaintenance(db, config)
+  const siteOfCompany = db.prepare('SELECT site_id FROM companies WHERE id = ?').pluck()
+  const baseGraph = sqliteIdentityGraph(db)
+
+  const markVisitor = db.prepare(
+    `INSERT INTO pending_visitors (site_id, visitor_id, from_at, from_id) VALUES (?, ?, ?, ?)
+     ON CONFLICT (site_id, visitor_id) DO UPDATE SET from_at = excluded.from_at, from_id = excluded.from_id
+     WHERE (excluded.from_at, excluded.from_id) < (pending_visitors.from_at, pending_visitors.from_id)`,
+  )
+  const markOwner = db.prepare('INSERT OR IGNORE INTO pending_owners (site_id, owner_type, owner_id) VALUES (?, ?, ?)')
+  const touchOwner = (owner: Owner) => markOwner.run(owner.siteId, owner.type, owner.id)
+  const touchCompany = (siteId: string, id: string | null | undefined) => id && markOwner.run(siteId, 'company', id)
+  // The identity graph, noting whose stages its changes move: a visitor id that becomes a
+  // person's, or a person merged away, stops being an owner at once; the person is marked.
+  const graph: IdentityGraph = {
+    ...baseGraph,
+    link(siteId, visitorId, personId, at) {
+      baseGraph.link(siteId, visitorId, personId, at)
+      journeys.forgetOwner({ type: 'visitor', id: visitorId })
+      touchOwner({ siteId, type: 'person', id: personId })
+    },
+    relink(from, to) {
+      const person = baseGraph.personById(to)!
+      baseGraph.relink(from, to)
+      journeys.forgetOwner({ type: 'person', id: from })
+      touchOwner({ siteId: person.siteId, type: 'person', id: to })
+    },
+    deletePerson(id) {
+      const person = baseGraph.personById(id)
+      baseGraph.deletePerson(id)
+      if (!person) return
+      touchCompany(person.siteId, person.companyId)
+      journeys.forgetOwner({ type: 'person', id })
+    },
+    savePerson(person) {
+      touchCompany(person.siteId, baseGraph.personById(person.id)?.companyId)
+      baseGraph.savePerson(person)
+      touchCompany(person.siteId, person.companyId)
+    },
+  }
+
+  /** The ingest commit: the events, what identify and group change, and marks for what to recompute. */
   const insertEvents = db.transaction((events: StoredEvent[]) => {
     const identity: StoredEvent[] = []
     for (const event of events) {
-      const stored = insertEvent.run(toValues(event)).changes === 1
-      if (stored && (event.kind === 'identify' || event.kind === 'group')) identity.push(event)
+      const stored = insertEvent.run(eventValues(event)).changes === 1
+      if (!stored) continue
+      if (event.kind === 'identify' || event.kind === 'group') identity.push(event)
+      // Bots are stored but kept out of sessions and journeys.
+      if (!event.isBot) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
     }
     // In the order they happened, whatever order their requests arrived in.
     identity.sort((a, b) => a.occurredAt - b.occurredAt)
@@ -105,12 +151,120 @@ export function openSqliteStore(path: string): Store {
       else applyGroup(graph, input)
     }
   })
+
+  const pendingVisitors = db.prepare('SELECT site_id, visitor_id, from_at, from_id FROM pending_visitors LIMIT ?')
+  const pendingOwners = db.prepare('SELECT site_id, owner_type, owner_id FROM pending_owners LIMIT ?')
+  const donePendingVisitor = db.prepare('DELETE FROM pending_visitors WHERE site_id = ? AND visitor_id = ? AND from_at = ? AND from_id = ?')
+  const donePendingOwner = db.prepare('DELETE FROM pending_owners WHERE owner_type = ? AND owner_id = ?')
+  const CATCH_UP_BATCH = 5000
+
+  /**
+   * Brings sessions and stages up to date with what was committed: each marked visitor's
+   * sessions, then every owner whose sessions or identity changed, then their companies. Many
+   * batches of one visitor, person or company since the last pass cost one recomputation.
+   * Returns whether anything is left (passes take at most CATCH_UP_BATCH visitors).
+   */
+  const catchUpPass = db.transaction((): boolean => {
+    const visitors = pendingVisitors.all(CATCH_UP_BATCH) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
+    const owners = new Map<string, Owner>()
+    const companies = new Map<string, string>()
+    const add = (owner: Owner) => owners.set(`${owner.type}:${owner.id}`, owner)
+    for (const v of visitors) {
+      journeys.refreshVisitor(v.site_id, v.visitor_id, { at: v.from_at, id: v.from_id })
+      donePendingVisitor.run(v.site_id, v.visitor_id, v.from_at, v.from_id)
+      add(journeys.ownerOfVisitor(v.site_id, v.visitor_id))
+    }
+    const marked = pendingOwners.all(CATCH_UP_BATCH) as { site_id: string; owner_type: Owner['type']; owner_id: string }[]
+    for (const o of marked) {
+      donePendingOwner.run(o.owner_type, o.owner_id)
+      if (o.owner_type === 'company') companies.set(o.owner_id, o.site_id)
+      // A visitor marked before it became a person's is that person's now.
+      else add(o.owner_type === 'visitor' ? journeys.ownerOfVisitor(o.site_id, o.owner_id) : { siteId: o.site_id, type: o.owner_type, id: o.owner_id })
+    }
+    for (const owner of owners.values()) {
+      journeys.refreshOwner(owner)
+      const company = owner.type === 'person' ? journeys.companyOfPerson(owner.id) : undefined
+      if (company) companies.set(company, owner.siteId)
+    }
+    for (const [company, siteId] of companies) {
+      if (siteOfCompany.get(company)) journeys.refreshCompany(siteId, company)
+      else journeys.forgetOwner({ type: 'company', id: company })
+    }
+    return visitors.length === CATCH_UP_BATCH || marked.length === CATCH_UP_BATCH
+  })
+  const catchUp = () => {
+    while (catchUpPass()) {}
+  }
+  /** How soon after a commit the derived tables follow: long enough to gather a burst of batches. */
+  const CATCH_UP_DELAY_MS = 100
+  let catchUpTimer: ReturnType<typeof setTimeout> | undefined
+  const scheduleCatchUp = () => {
+    catchUpTimer ??= setTimeout(() => {
+      catchUpTimer = undefined
+      try {
+        catchUp()
+      } catch (error) {
+        console.error('waymark: keeping sessions and stages current failed; they catch up on the next commit or start:', error)
+      }
+    }, CATCH_UP_DELAY_MS)
+  }
+
+  const visitorsOfSite = reader.prepare('SELECT * FROM events WHERE site_id = ? AND is_bot = 0 ORDER BY visitor_id, occurred_at, id')
+  function* eventsByVisitor(siteId: string): Generator<StoredEvent[]> {
+    let current: StoredEvent[] = []
+    for (const row of visitorsOfSite.iterate(siteId)) {
+      const event = eventFromRow(row as EventRow)
+      if (current.length && current[0].visitorId !== event.visitorId) {
+        yield current
+        current = []
+      }
+      current.push(event)
+    }
+    if (current.length) yield current
+  }
+  const rebuild = db.transaction((siteIds: string[]) => {
+    for (const table of ['pending_visitors', 'pending_owners']) db.prepare(`DELETE FROM ${table} WHERE site_id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(siteIds))
+    let visitors = 0
+    for (const siteId of siteIds) visitors += journeys.rebuild(siteId, eventsByVisitor(siteId)).visitors
+    db.prepare("INSERT INTO meta (key, value) VALUES ('journeys', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(configHash)
+    return { sites: siteIds.length, visitors }
+  })
+  const allSites = () => (db.prepare('SELECT id FROM sites').pluck().all() as string[])
+
+  // Stages computed under another configuration (or none) are stale: recompute them now.
+  const configHash = JSON.stringify(config)
+  const storedHash = db.prepare("SELECT value FROM meta WHERE key = 'journeys'").pluck().get() as string | undefined
+  if (options.checkJourneys !== false && storedHash !== configHash) {
+    const hasEvents = db.prepare('SELECT 1 FROM events LIMIT 1').get()
+    if (hasEvents) options.onRebuild?.(storedHash ? 'the journey configuration changed' : 'the stored stages predate this configuration')
+    rebuild(allSites())
+  }
+  // What a crash left undone.
+  catchUp()
   const insertSite = db.prepare(
     'INSERT INTO sites (id, domain, write_key_hash, read_token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
   )
   const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
 
+  const sessionRows = (where: string) =>
+    reader.prepare(
+      `SELECT session_details.*, (SELECT json_group_object(journey, stage) FROM session_stages WHERE session_id = session_details.id) AS stages
+       FROM session_details WHERE ${where} ORDER BY started_at, id`,
+    )
+  const entriesOf = reader.prepare(
+    `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
+     WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY entered_at`,
+  )
+  const transitionsOf = reader.prepare(
+    `SELECT from_stage AS "from", to_stage AS "to", at, session_id AS sessionId FROM stage_transitions
+     WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY at, rowid`,
+  )
+  const ownerStage = reader.prepare('SELECT stage, score FROM owner_stages WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ?')
+  const stageCounts = reader.prepare(
+    `SELECT stage, sum(owner_type = 'person') AS people, sum(owner_type = 'visitor') AS visitors, sum(owner_type = 'company') AS companies
+     FROM stage_entries WHERE site_id = ? AND journey = ? GROUP BY stage`,
+  )
   const visitorIds = reader.prepare('SELECT visitor_id FROM identities WHERE person_id = ? ORDER BY linked_at')
   const traitRows = reader.prepare('SELECT key, value, set_at FROM traits WHERE subject_id = ? ORDER BY key')
   const activity = reader.prepare(
@@ -134,7 +288,9 @@ export function openSqliteStore(path: string): Store {
 
   return {
     async appendEvents(events) {
-      if (events.length) insertEvents(events)
+      if (!events.length) return
+      insertEvents(events)
+      scheduleCatchUp()
     },
     async *queryEvents(query: EventQuery) {
       const conditions: Record<keyof EventQuery, string> = {
@@ -150,7 +306,7 @@ export function openSqliteStore(path: string): Store {
         `SELECT * FROM events WHERE ${used.map((key) => conditions[key]).join(' AND ')} ORDER BY occurred_at, id`,
       )
       const params = Object.fromEntries(used.map((key) => [key, query[key]]))
-      for (const row of statement.iterate(params)) yield fromRow(row as EventRow)
+      for (const row of statement.iterate(params)) yield eventFromRow(row as EventRow)
     },
     async findPerson(siteId, ref) {
       const [column, value] = Object.entries(ref)[0] as [string, string]
@@ -180,6 +336,44 @@ export function openSqliteStore(path: string): Store {
         people: people.map((person) => ({ ...person, ...activityOf(person), traits: traitsOf(person.id) })),
       } satisfies CompanyRecord
     },
+    async settle() {
+      catchUp()
+    },
+    async *querySessions(query) {
+      catchUp()
+      const conditions = ['site_id = @siteId']
+      if (query.from !== undefined) conditions.push('started_at >= @from')
+      if (query.to !== undefined) conditions.push('started_at < @to')
+      if (query.visitorId !== undefined) conditions.push('visitor_id = @visitorId')
+      if (query.personId !== undefined) conditions.push('person_id = @personId')
+      const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined))
+      for (const row of sessionRows(conditions.join(' AND ')).iterate(params)) yield sessionFromRow(row as SessionRow)
+    },
+    async ownerJourney(siteId, owner, journey) {
+      catchUp()
+      const args = [siteId, owner.type, owner.id, journey]
+      const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
+      return {
+        stage: current?.stage ?? null,
+        score: current?.score ?? 0,
+        entries: entriesOf.all(...args) as StageEntry[],
+        transitions: transitionsOf.all(...args) as StageTransition[],
+      }
+    },
+    async stageCounts(siteId, journey) {
+      catchUp()
+      const counts = new Map((stageCounts.all(siteId, journey) as { stage: string; people: number; visitors: number; companies: number }[]).map((r) => [r.stage, r]))
+      const stages = config.journeys.find((j) => j.name === journey)?.stages ?? []
+      return stages.map(({ name }) => ({
+        stage: name,
+        people: counts.get(name)?.people ?? 0,
+        visitors: counts.get(name)?.visitors ?? 0,
+        companies: counts.get(name)?.companies ?? 0,
+      }))
+    },
+    async rebuild(siteId) {
+      return rebuild(siteId ? [siteId] : allSites())
+    },
     async addSite(site) {
       insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.createdAt)
     },
@@ -199,6 +393,8 @@ export function openSqliteStore(path: string): Store {
       }
     },
     async close() {
+      clearTimeout(catchUpTimer)
+      catchUp()
       if (reader !== db) reader.close()
       db.close()
     },

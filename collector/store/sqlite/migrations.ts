@@ -93,4 +93,109 @@ export const MIGRATIONS: string[] = [
     at INTEGER NOT NULL
   );
   `,
+  // 3: sessions and journey stages, kept current as events arrive
+  `
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    pageviews INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    conversions INTEGER NOT NULL,
+    entry_url TEXT NOT NULL,
+    entry_path TEXT NOT NULL,
+    exit_path TEXT NOT NULL,
+    referrer TEXT,
+    source TEXT NOT NULL,
+    medium TEXT NOT NULL,
+    campaign TEXT,
+    term TEXT,
+    content TEXT,
+    gclid TEXT,
+    fbclid TEXT,
+    msclkid TEXT,
+    li_fat_id TEXT,
+    channel TEXT NOT NULL,
+    browser TEXT,
+    os TEXT,
+    device TEXT,
+    engaged_ms INTEGER NOT NULL,
+    engaged INTEGER NOT NULL,
+    arrival_key TEXT NOT NULL
+  );
+  CREATE INDEX sessions_by_visitor ON sessions (site_id, visitor_id, started_at);
+  CREATE INDEX sessions_by_time ON sessions (site_id, started_at);
+  CREATE TABLE session_stages (
+    session_id TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    stage TEXT,
+    score INTEGER NOT NULL,
+    progress TEXT NOT NULL,
+    PRIMARY KEY (session_id, journey)
+  ) WITHOUT ROWID;
+  CREATE TABLE stage_entries (
+    site_id TEXT NOT NULL,
+    owner_type TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    entered_at INTEGER NOT NULL,
+    session_id TEXT NOT NULL,
+    channel TEXT,
+    campaign TEXT,
+    page TEXT,
+    PRIMARY KEY (owner_type, owner_id, journey, stage)
+  ) WITHOUT ROWID;
+  CREATE INDEX stage_entries_by_site ON stage_entries (site_id, journey, stage, entered_at);
+  CREATE TABLE stage_transitions (
+    site_id TEXT NOT NULL,
+    owner_type TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    from_stage TEXT,
+    to_stage TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    session_id TEXT NOT NULL
+  );
+  CREATE INDEX stage_transitions_by_owner ON stage_transitions (owner_type, owner_id, journey);
+  CREATE INDEX stage_transitions_by_site ON stage_transitions (site_id, journey, at);
+  CREATE TABLE owner_stages (
+    site_id TEXT NOT NULL,
+    owner_type TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    stage TEXT,
+    score INTEGER NOT NULL,
+    PRIMARY KEY (owner_type, owner_id, journey)
+  ) WITHOUT ROWID;
+  CREATE INDEX owner_stages_by_site ON owner_stages (site_id, journey, owner_type, stage);
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE VIEW session_details AS
+    SELECT sessions.*, sessions.ended_at - sessions.started_at AS duration_ms, identities.person_id, people.company_id
+    FROM sessions
+    LEFT JOIN identities ON identities.site_id = sessions.site_id AND identities.visitor_id = sessions.visitor_id
+    LEFT JOIN people ON people.id = identities.person_id;
+  `,
+  // 4: sessions and stages are brought up to date just after the events' commit; these rows,
+  // written in that commit, say what is still to do, and survive a crash
+  `
+  CREATE TABLE pending_visitors (
+    site_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    from_at INTEGER NOT NULL,
+    from_id TEXT NOT NULL,
+    PRIMARY KEY (site_id, visitor_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE pending_owners (
+    site_id TEXT NOT NULL,
+    owner_type TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    PRIMARY KEY (owner_type, owner_id)
+  ) WITHOUT ROWID;
+  `,
 ]
