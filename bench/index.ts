@@ -1,11 +1,14 @@
 // npm run bench: every figure from one run, beside its baseline from the same run.
-// BENCH_SECONDS sets how long each load lasts (default 10); BENCH_NODE_ARGS passes flags to the
+// BENCH_SECONDS sets how long each load lasts (default 10); BENCH_EVENTS how many events the
+// sessions-and-stages bench ingests and rebuilds (default 1,000,000); BENCH_NODE_ARGS passes flags to the
 // servers under load, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them.
 import { brotliCompressSync } from 'node:zlib'
 import { buildSnippet, gzipSize } from '../snippet/build'
 import { EVENTS_PER_BATCH, measureIntake } from './intake'
+import { benchJourneys } from './journeys'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const journeyEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000)
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const code = await buildSnippet()
@@ -34,3 +37,11 @@ console.log(
       : ' (LOST ACKNOWLEDGED EVENTS)'),
 )
 if (stored < collector.acknowledgedEvents) process.exitCode = 1
+
+console.log(`\nSessions and stages: ${fmt(journeyEvents)} generated events (B2B personas), ${250} events a commit, through the store`)
+const journeys = await benchJourneys(journeyEvents)
+console.log(`  ingest, sessions and stages kept current  ${fmt(journeys.withMaintenance).padStart(9)} events/s`)
+console.log(`  ingest, sessions and stages off (baseline) ${fmt(journeys.without).padStart(9)} events/s`)
+console.log(`  ratio kept current / off: ${fmt(journeys.withMaintenance / journeys.without, 2)} (cost of keeping them current: ${fmt((1 - journeys.withMaintenance / journeys.without) * 100)} %)`)
+console.log(`  waymark rebuild of ${fmt(journeys.events)} events (${fmt(journeys.sessions)} sessions): ${fmt(journeys.rebuildSeconds, 1)} s`)
+console.log(`  database size: ${fmt(journeys.bytesPerEvent)} bytes per event, sessions and stages included`)

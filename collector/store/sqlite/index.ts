@@ -68,10 +68,13 @@ export interface SqliteOptions {
    * only manage sites turn it off, so they never recompute stages beside a running collector.
    */
   checkJourneys?: boolean
+  /** Keep sessions and stages current as events arrive (default true); off only as a baseline for the bench. */
+  maintainJourneys?: boolean
 }
 
 export function openSqliteStore(path: string, options: SqliteOptions = {}): Store {
   const config = options.config ?? DEFAULT_CONFIG
+  const maintain = options.maintainJourneys !== false
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
@@ -134,7 +137,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       if (!stored) continue
       if (event.kind === 'identify' || event.kind === 'group') identity.push(event)
       // Bots are stored but kept out of sessions and journeys.
-      if (!event.isBot) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
+      if (!event.isBot && maintain) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
     }
     // In the order they happened, whatever order their requests arrived in.
     identity.sort((a, b) => a.occurredAt - b.occurredAt)
@@ -156,7 +159,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const pendingOwners = db.prepare('SELECT site_id, owner_type, owner_id FROM pending_owners LIMIT ?')
   const donePendingVisitor = db.prepare('DELETE FROM pending_visitors WHERE site_id = ? AND visitor_id = ? AND from_at = ? AND from_id = ?')
   const donePendingOwner = db.prepare('DELETE FROM pending_owners WHERE owner_type = ? AND owner_id = ?')
-  const CATCH_UP_BATCH = 5000
+  /** Visitors (and owners) in one catch-up pass: small enough not to hold up requests for long. */
+  const CATCH_UP_BATCH = 500
 
   /**
    * Brings sessions and stages up to date with what was committed: each marked visitor's
@@ -198,15 +202,16 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   /** How soon after a commit the derived tables follow: long enough to gather a burst of batches. */
   const CATCH_UP_DELAY_MS = 100
   let catchUpTimer: ReturnType<typeof setTimeout> | undefined
-  const scheduleCatchUp = () => {
+  // Timed passes go one at a time, letting requests in between; reads and close take them all at once.
+  const scheduleCatchUp = (delay = CATCH_UP_DELAY_MS) => {
     catchUpTimer ??= setTimeout(() => {
       catchUpTimer = undefined
       try {
-        catchUp()
+        if (catchUpPass()) scheduleCatchUp(0)
       } catch (error) {
         console.error('waymark: keeping sessions and stages current failed; they catch up on the next commit or start:', error)
       }
-    }, CATCH_UP_DELAY_MS)
+    }, delay)
   }
 
   const visitorsOfSite = reader.prepare('SELECT * FROM events WHERE site_id = ? AND is_bot = 0 ORDER BY visitor_id, occurred_at, id')
@@ -290,7 +295,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     async appendEvents(events) {
       if (!events.length) return
       insertEvents(events)
-      scheduleCatchUp()
+      if (maintain) scheduleCatchUp()
     },
     async *queryEvents(query: EventQuery) {
       const conditions: Record<keyof EventQuery, string> = {

@@ -55,7 +55,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
     insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, NULL, 0, ?)'),
     personOfVisitor: db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck(),
     companyOfPerson: db.prepare('SELECT company_id FROM people WHERE id = ?').pluck(),
-    peopleOfCompany: db.prepare('SELECT id FROM people WHERE company_id = ?').pluck(),
     visitorSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress
        FROM sessions JOIN session_stages ON session_stages.session_id = sessions.id AND session_stages.journey = ?
@@ -83,9 +82,10 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOwnerStage: db.prepare('INSERT INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
-    personEntries: db.prepare(
-      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
-       WHERE owner_type = 'person' AND owner_id = ? AND journey = ?`,
+    companyPeopleEntries: db.prepare(
+      `SELECT e.stage, e.entered_at AS at, e.session_id AS sessionId, e.channel, e.campaign, e.page
+       FROM people CROSS JOIN stage_entries e ON e.owner_type = 'person' AND e.owner_id = people.id AND e.journey = ?
+       WHERE people.company_id = ?`,
     ),
   }
 
@@ -152,12 +152,12 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
   const refreshCompany = (siteId: string, companyId: string) => {
     const owner: Owner = { siteId, type: 'company', id: companyId }
     forgetOwner(owner)
-    const people = statements.peopleOfCompany.all(companyId) as string[]
-    if (!people.length) return
     for (const journey of config.journeys) {
-      const entries = people.map((personId) => statements.personEntries.all(personId, journey.name) as StageEntry[])
-      if (!entries.some((list) => list.length)) continue
-      const result = companyProgress(journey, entries)
+      // One query for all its people (a large account can have thousands); CROSS JOIN keeps SQLite
+      // from starting at every person's entries instead of the company's people.
+      const entries = statements.companyPeopleEntries.all(journey.name, companyId) as StageEntry[]
+      if (!entries.length) continue
+      const result = companyProgress(journey, [entries])
       writeOwner(owner, journey.name, result.entries, result.transitions, result.stage, 0)
     }
   }

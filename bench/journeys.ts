@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { addSite } from '../collector/sites'
+import { openSqliteStore } from '../collector/store/sqlite'
+import { generateTraffic, shuffledBatches } from '../test/fixtures/traffic'
+
+const VISITORS_PER_CHUNK = 2000
+/** Events in one commit: what group commit gathers from a busy collector's concurrent requests. */
+const EVENTS_PER_COMMIT = 250
+
+export interface JourneyBench {
+  events: number
+  withMaintenance: number
+  without: number
+  rebuildSeconds: number
+  sessions: number
+  bytesPerEvent: number
+}
+
+/**
+ * Sessions and stages while ingesting, as events/s through the store with them kept current
+ * against the same stream with them off (a ratio, same run), then `waymark rebuild` of it all.
+ */
+export async function benchJourneys(targetEvents: number): Promise<JourneyBench> {
+  const run = async (maintainJourneys: boolean) => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-bench-journeys-'))
+    const path = join(dir, 'waymark.db')
+    const store = openSqliteStore(path, { maintainJourneys })
+    const { site } = await addSite(store, 'example.com')
+    let events = 0
+    let busy = 0
+    for (let chunk = 0; events < targetEvents; chunk++) {
+      const generated = generateTraffic({ siteId: site.id, visitors: VISITORS_PER_CHUNK, seed: 1000 + chunk, start: Date.UTC(2026, 0, 1) + chunk * 86_400_000, days: 20 }).events
+      const batches = shuffledBatches(generated, chunk).flat()
+      const started = performance.now()
+      for (let i = 0; i < batches.length; i += EVENTS_PER_COMMIT) await store.appendEvents(batches.slice(i, i + EVENTS_PER_COMMIT))
+      await store.settle()
+      busy += performance.now() - started
+      events += generated.length
+    }
+    return { store, dir, path, events, perSecond: events / (busy / 1000) }
+  }
+
+  const baseline = await run(false)
+  await baseline.store.close()
+  rmSync(baseline.dir, { recursive: true, force: true })
+  const maintained = await run(true)
+  let sessions = 0
+  for await (const _ of maintained.store.querySessions({ siteId: (await maintained.store.listSites())[0].id })) sessions++
+  const started = performance.now()
+  await maintained.store.rebuild()
+  const rebuildSeconds = (performance.now() - started) / 1000
+  await maintained.store.close()
+  const bytes = statSync(maintained.path).size
+  rmSync(maintained.dir, { recursive: true, force: true })
+  return {
+    events: maintained.events,
+    withMaintenance: maintained.perSecond,
+    without: baseline.perSecond,
+    rebuildSeconds,
+    sessions,
+    bytesPerEvent: bytes / maintained.events,
+  }
+}
