@@ -1,4 +1,5 @@
 import { hostMatchesDomain } from '../sites'
+import type { StoredEvent } from '../store/types'
 
 /**
  * The query parameters kept in a stored URL. Any other (a GET form's fields, a token in a link)
@@ -6,21 +7,14 @@ import { hostMatchesDomain } from '../sites'
  */
 export const KEPT_PARAMETERS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'utm_id', 'gclid', 'fbclid', 'msclkid', 'li_fat_id']
 
-/** What the collector reads from a page's URL, so the snippet does not have to. */
-export interface PageFacts {
-  /** The URL as stored: origin, path and only the KEPT_PARAMETERS. */
-  url: string
-  path: string
-  utmSource: string | null
-  utmMedium: string | null
-  utmCampaign: string | null
-  utmTerm: string | null
-  utmContent: string | null
-  gclid: string | null
-  fbclid: string | null
-  msclkid: string | null
-  liFatId: string | null
-}
+/**
+ * What the collector reads from a page's URL, so the snippet does not have to; `url` is stored
+ * as origin, path and only the KEPT_PARAMETERS.
+ */
+export type PageFacts = Pick<
+  StoredEvent,
+  'url' | 'path' | 'utmSource' | 'utmMedium' | 'utmCampaign' | 'utmTerm' | 'utmContent' | 'gclid' | 'fbclid' | 'msclkid' | 'liFatId'
+>
 
 export function readPageUrl(url: string): PageFacts {
   const parsed = new URL(url)
