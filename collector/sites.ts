@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { Site, Store } from './store/types'
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
@@ -6,13 +6,6 @@ const randomToken = (length: number) =>
   Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('')
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')
-
-/** Compares a presented secret with a stored hash in constant time. */
-export function secretMatches(secret: string, hash: string): boolean {
-  const presented = Buffer.from(hashSecret(secret), 'hex')
-  const stored = Buffer.from(hash, 'hex')
-  return presented.length === stored.length && timingSafeEqual(presented, stored)
-}
 
 /**
  * Turns what a user types for a site ("https://www.Example.com/blog") into the host events are

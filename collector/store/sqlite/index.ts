@@ -5,7 +5,7 @@ import { applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { StageEntry, StageTransition } from '../../stages/progress'
-import type { Activity, CompanyRecord, EventQuery, PersonRecord, SessionRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
+import type { Activity, CompanyRecord, CompanyRef, PersonRef, EventQuery, PersonRecord, SessionRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
 import { journeyMaintenance, type Owner } from './journeys'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromRow, eventValues, type EventRow } from './event-rows'
@@ -286,6 +286,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       ]),
     )
   const activityOf = (person: Person) => activity.get(person.siteId, person.id) as Activity
+  /** A person or company by whichever key the reference gives (id, email, userId, domain or groupId). */
+  const REF_COLUMNS: Record<string, string> = { id: 'id', email: 'email', userId: 'user_id', domain: 'domain', groupId: 'group_id' }
+  const rowByRef = (table: 'people' | 'companies', siteId: string, ref: PersonRef | CompanyRef) => {
+    const [key, value] = Object.entries(ref)[0]
+    return reader.prepare(`SELECT * FROM ${table} WHERE site_id = ? AND ${REF_COLUMNS[key]} = ?`).get(siteId, value)
+  }
   const readCompany = (id: string): Company | undefined => {
     const row = companyById.get(id)
     return row ? companyFromRow(row as Parameters<typeof companyFromRow>[0]) : undefined
@@ -314,9 +320,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       for (const row of statement.iterate(params)) yield eventFromRow(row as EventRow)
     },
     async findPerson(siteId, ref) {
-      const [column, value] = Object.entries(ref)[0] as [string, string]
-      const where = { id: 'id = ?', email: 'email = ?', userId: 'user_id = ?' }[column]
-      const row = reader.prepare(`SELECT * FROM people WHERE site_id = ? AND ${where}`).get(siteId, value)
+      const row = rowByRef('people', siteId, ref)
       if (!row) return
       const person = personFromRow(row as Parameters<typeof personFromRow>[0])
       const company = person.companyId ? readCompany(person.companyId) : undefined
@@ -329,9 +333,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       } satisfies PersonRecord
     },
     async findCompany(siteId, ref) {
-      const [column, value] = Object.entries(ref)[0] as [string, string]
-      const where = { id: 'id = ?', domain: 'domain = ?', groupId: 'group_id = ?' }[column]
-      const row = reader.prepare(`SELECT * FROM companies WHERE site_id = ? AND ${where}`).get(siteId, value)
+      const row = rowByRef('companies', siteId, ref)
       if (!row) return
       const company = companyFromRow(row as Parameters<typeof companyFromRow>[0])
       const people = (peopleOfCompany.all(company.id) as Parameters<typeof personFromRow>[0][]).map(personFromRow)

@@ -2,10 +2,9 @@ import type Database from 'better-sqlite3'
 import { sessionize, type Session } from '../../sessions/sessionize'
 import type { WaymarkConfig } from '../../stages/config'
 import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type SessionProgress, type StageEntry } from '../../stages/progress'
-import type { StoredEvent } from '../types'
+import type { OwnerType, StoredEvent } from '../types'
 import { eventFromRow, type EventRow } from './event-rows'
 
-export type OwnerType = 'person' | 'visitor' | 'company'
 /** Who moves through a journey: a person, a visitor not yet known as one, or a company. */
 export interface Owner {
   siteId: string
@@ -202,4 +201,3 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
   }
 }
 
-export type JourneyMaintenance = ReturnType<typeof journeyMaintenance>
