@@ -1,20 +1,24 @@
 import { Hono } from 'hono'
+import { readApi } from './api'
 import { LIMITS } from '../shared/limits'
 import { BodyTooLarge, readBody } from './body'
 import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
 import { cachedSiteLookup } from './sites'
 import type { SnippetAsset } from './snippet-asset'
+import type { WaymarkConfig } from './stages/config'
 import type { Store, StoredEvent } from './store/types'
 
 export interface AppParts {
   store: Store
   commits: GroupCommit<StoredEvent>
   snippet: SnippetAsset
+  /** The journeys exports and reports speak of. */
+  config: WaymarkConfig
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet }: AppParts): Hono {
+export function createApp({ store, commits, snippet, config }: AppParts): Hono {
   const app = new Hono()
   const findSite = cachedSiteLookup(store)
 
@@ -65,6 +69,8 @@ export function createApp({ store, commits, snippet }: AppParts): Hono {
     })
     return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)
   })
+
+  app.route('/api', readApi(store, config))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './app'
 import { groupCommit } from './ingest/group-commit'
 import { loadSnippetAsset } from './snippet-asset'
-import type { WaymarkConfig } from './stages/config'
+import { DEFAULT_CONFIG, type WaymarkConfig } from './stages/config'
 import { openSqliteStore } from './store/sqlite'
 import type { Store, StoredEvent } from './store/types'
 
@@ -29,7 +29,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
-  const app = createApp({ store, commits, snippet: await loadSnippetAsset() })
+  const app = createApp({ store, commits, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started))
     started.once('error', reject)

@@ -1,5 +1,11 @@
+import { createWriteStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { resolveConfig, type ConfigFlags } from '../config'
+import { exportRows, parseExport } from '../export/export'
+import { runReport } from '../reports'
+import { formatReport } from '../reports/tables'
 import { startCollector } from '../server'
 import { addSite, scriptTag } from '../sites'
 import { openSqliteStore } from '../store/sqlite'
@@ -11,6 +17,9 @@ Commands:
   site add <domain>     add a site; prints its id, its secret keys and the <script> tag to paste
   site list             list the sites
   rebuild               recompute every session and journey stage from the stored events
+  export <what>         write sessions, events, people, companies or transitions as CSV, NDJSON or Parquet
+                        (to --out, or standard output)
+  report <name>         print the funnel, sources, forms, content or timeline report as tables (--json: as JSON)
 
 Options:
   --port <n>            port to listen on (PORT; default 8787)
@@ -18,6 +27,20 @@ Options:
   --db <path>           SQLite database file (WAYMARK_DB; default ./data/waymark.db)
   --url <url>           the collector's public address, for the tag (WAYMARK_URL; default http://localhost:<port>)
   --config <path>       journeys and session timeout (WAYMARK_CONFIG; default ./waymark.config.json if present)
+
+Export and report options:
+  --site <id>           which site (default: the only one)
+  --from <date>         start of the range, inclusive: 2026-01-01 (midnight UTC) or 2026-01-01T09:00:00Z
+  --to <date>           end of the range, exclusive
+  --journey <name>      which journey (default: the first configured)
+  --format <f>          export: csv (default), ndjson or parquet
+  --stage <name>        export: only rows at this stage (sessions, people, companies, transitions)
+  --out <file>          export: write here rather than to standard output
+  --stalled-days <n>    funnel: days in one stage that count as stalled (default 30)
+  --limit <n>           funnel: stalled people to list (default 50)
+  --email, --person, --user-id, --company, --domain
+                        timeline: whose
+  --json                report: print JSON rather than tables
 `
 
 const OPTIONS = {
@@ -27,7 +50,73 @@ const OPTIONS = {
   url: { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  site: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  journey: { type: 'string' },
+  format: { type: 'string' },
+  stage: { type: 'string' },
+  out: { type: 'string' },
+  'stalled-days': { type: 'string' },
+  limit: { type: 'string' },
+  email: { type: 'string' },
+  person: { type: 'string' },
+  'user-id': { type: 'string' },
+  company: { type: 'string' },
+  domain: { type: 'string' },
+  json: { type: 'boolean' },
 } as const
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+/** Opens the store for reading, and picks the site: the one named, or the only one. */
+async function openForReading(flags: Flags) {
+  const config = resolveConfig(flags)
+  // A running collector owns rebuilds; reading never starts one.
+  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
+  const sites = await store.listSites()
+  const site = flags.site ? sites.find((s) => s.id === flags.site || s.domain === flags.site) : sites.length === 1 ? sites[0] : undefined
+  if (!site) {
+    await store.close()
+    const known = sites.map((s) => `${s.id} (${s.domain})`).join(', ')
+    throw new Error(
+      flags.site ? `no site "${flags.site}" in ${config.dbPath}${known ? `: the sites are ${known}` : ''}`
+        : sites.length ? `say which site with --site: ${known}` : `no site in ${config.dbPath} yet: npx waymark site add example.com`,
+    )
+  }
+  return { store, site, journeys: config.journeys }
+}
+
+async function exportCommand(dataset: string | undefined, flags: Flags) {
+  const { store, site, journeys } = await openForReading(flags)
+  try {
+    const request = parseExport(site.id, journeys, { dataset, format: flags.format, from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage })
+    const out = flags.out ? createWriteStream(flags.out) : process.stdout
+    try {
+      await pipeline(Readable.from(exportRows(store, request)), out, { end: Boolean(flags.out) })
+    } catch (error) {
+      // A reader that stops early (| head) is not a failure.
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error
+      return
+    }
+    if (flags.out) console.error(`Wrote ${request.dataset} of ${site.domain} to ${flags.out} (${request.format})`)
+  } finally {
+    await store.close()
+  }
+}
+
+async function reportCommand(name: string | undefined, flags: Flags) {
+  const { store, site, journeys } = await openForReading(flags)
+  try {
+    const report = await runReport(store, journeys, site.id, name ?? '', {
+      from: flags.from, to: flags.to, journey: flags.journey, stalledDays: flags['stalled-days'], limit: flags.limit,
+      email: flags.email, person: flags.person, userId: flags['user-id'], company: flags.company, domain: flags.domain,
+    })
+    process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
+  } finally {
+    await store.close()
+  }
+}
 
 async function start(flags: ConfigFlags) {
   const config = resolveConfig(flags)
@@ -93,6 +182,8 @@ export async function main(argv: string[]) {
   if (command === 'start') return start(values)
   if (command === 'site') return site(rest, values)
   if (command === 'rebuild') return rebuild(values)
+  if (command === 'export') return exportCommand(rest[0], values)
+  if (command === 'report') return reportCommand(rest[0], values)
   throw new Error(`unknown command "${command}"\n\n${USAGE}`)
 }
 

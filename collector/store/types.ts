@@ -85,6 +85,9 @@ export interface SessionQuery {
   to?: number
   visitorId?: string
   personId?: string
+  /** With `stage`: only sessions whose furthest stage in this journey is `stage`. */
+  journey?: string
+  stage?: string
 }
 
 export type OwnerType = 'person' | 'visitor' | 'company'
@@ -117,7 +120,89 @@ export interface EventQuery {
   /** Exclusive upper bound on occurredAt. */
   to?: number
   visitorId?: string
-  kind?: EventKind
+  kinds?: EventKind[]
+}
+
+/** An event with the person and session it belongs to (null for bots and events not yet sessionized). */
+export interface EventRecord extends StoredEvent {
+  personId: string | null
+  sessionId: string | null
+}
+
+/** What a person or company has done, over all their sessions. */
+export interface SessionActivity {
+  firstSeen: number | null
+  lastSeen: number | null
+  sessions: number
+  events: number
+}
+
+/** Where an owner stands in one journey. */
+export interface JourneyPosition {
+  journey: string
+  stage: string | null
+  stageEnteredAt: number | null
+  score: number
+}
+
+/** People or companies of a site; with a range, only those with a session that started in it. */
+export interface OwnerQuery {
+  siteId: string
+  journey: string
+  from?: number
+  to?: number
+  /** Only those whose current stage in the journey is this one. */
+  stage?: string
+}
+
+export interface PersonRow extends Person, SessionActivity, JourneyPosition {
+  traits: Record<string, unknown>
+  visitorIds: number
+}
+
+export interface CompanyRow extends Company, SessionActivity, JourneyPosition {
+  traits: Record<string, unknown>
+  people: number
+}
+
+export interface TransitionQuery {
+  siteId: string
+  journey?: string
+  /** Inclusive lower bound on the transition's time. */
+  from?: number
+  /** Exclusive upper bound. */
+  to?: number
+  /** Only transitions into this stage. */
+  stage?: string
+  ownerType?: OwnerType
+}
+
+/** The session that made a move through a journey, as attribution needs it. */
+export interface Touch {
+  sessionId: string
+  channel: string | null
+  source: string | null
+  medium: string | null
+  campaign: string | null
+}
+
+export interface TransitionRecord extends Touch {
+  siteId: string
+  ownerType: OwnerType
+  ownerId: string
+  journey: string
+  from: string | null
+  to: string
+  at: number
+}
+
+/** When an owner first entered a stage, and by which touch. */
+export interface StageEntryRecord extends Touch {
+  ownerType: OwnerType
+  ownerId: string
+  stage: string
+  at: number
+  page: string | null
 }
 
 /**
@@ -132,8 +217,12 @@ export interface Store {
   appendEvents(events: StoredEvent[]): Promise<void>
   findPerson(siteId: string, ref: PersonRef): Promise<PersonRecord | undefined>
   findCompany(siteId: string, ref: CompanyRef): Promise<CompanyRecord | undefined>
-  /** Events in order of occurrence, streamed so memory stays flat whatever their number. */
-  queryEvents(query: EventQuery): AsyncIterable<StoredEvent>
+  /**
+   * Events in order of occurrence, streamed so memory stays flat whatever their number. Every
+   * query streams in pages, holding nothing open between them, so any number can run beside
+   * each other and beside the writer.
+   */
+  queryEvents(query: EventQuery): AsyncIterable<EventRecord>
   /**
    * Resolves once sessions, people's and companies' stages reflect every committed event. They
    * follow the events' commit by a moment; the store's own reads settle first by themselves.
@@ -141,6 +230,13 @@ export interface Store {
   settle(): Promise<void>
   /** Sessions in order of start, streamed. */
   querySessions(query: SessionQuery): AsyncIterable<SessionRecord>
+  /** People in order of id, with their activity and their place in one journey. */
+  queryPeople(query: OwnerQuery): AsyncIterable<PersonRow>
+  queryCompanies(query: OwnerQuery): AsyncIterable<CompanyRow>
+  /** Moves from stage to stage, in time order. */
+  queryTransitions(query: TransitionQuery): AsyncIterable<TransitionRecord>
+  /** Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in time order. */
+  queryStageEntries(siteId: string, journey: string): AsyncIterable<StageEntryRecord>
   ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
   stageCounts(siteId: string, journey: string): Promise<StageCount[]>
   /** Recomputes every session and stage of a site (or of all sites) from the stored events. */

@@ -5,27 +5,12 @@ import { applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { StageEntry, StageTransition } from '../../stages/progress'
-import type { Activity, CompanyRecord, CompanyRef, PersonRef, EventQuery, PersonRecord, SessionRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
+import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
 import { journeyMaintenance, type Owner } from './journeys'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromRow, eventValues, type EventRow } from './event-rows'
 import { MIGRATIONS } from './migrations'
-
-type SessionRow = Record<string, string | number | null>
-const sessionFromRow = (r: SessionRow): SessionRecord => ({
-  id: r.id as string, siteId: r.site_id as string, visitorId: r.visitor_id as string,
-  startedAt: r.started_at as number, endedAt: r.ended_at as number, durationMs: r.duration_ms as number,
-  pageviews: r.pageviews as number, events: r.events as number, conversions: r.conversions as number,
-  entryUrl: r.entry_url as string, entryPath: r.entry_path as string, exitPath: r.exit_path as string,
-  referrer: r.referrer as string | null, source: r.source as string, medium: r.medium as string,
-  campaign: r.campaign as string | null, term: r.term as string | null, content: r.content as string | null,
-  gclid: r.gclid as string | null, fbclid: r.fbclid as string | null, msclkid: r.msclkid as string | null,
-  liFatId: r.li_fat_id as string | null, channel: r.channel as SessionRecord['channel'],
-  browser: r.browser as string | null, os: r.os as string | null, device: r.device as string | null,
-  engagedMs: r.engaged_ms as number, engaged: r.engaged === 1, arrivalKey: r.arrival_key as string,
-  personId: r.person_id as string | null, companyId: r.company_id as string | null,
-  stages: r.stages ? JSON.parse(r.stages as string) : {},
-})
+import { streamingQueries } from './queries'
 
 interface SiteRow {
   id: string
@@ -252,11 +237,6 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
 
-  const sessionRows = (where: string) =>
-    reader.prepare(
-      `SELECT session_details.*, (SELECT json_group_object(journey, stage) FROM session_stages WHERE session_id = session_details.id) AS stages
-       FROM session_details WHERE ${where} ORDER BY started_at, id`,
-    )
   const entriesOf = reader.prepare(
     `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
      WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY entered_at`,
@@ -303,22 +283,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       insertEvents(events)
       if (maintain) scheduleCatchUp()
     },
-    async *queryEvents(query: EventQuery) {
-      const conditions: Record<keyof EventQuery, string> = {
-        siteId: 'site_id = @siteId',
-        personId: 'visitor_id IN (SELECT visitor_id FROM identities WHERE site_id = @siteId AND person_id = @personId)',
-        from: 'occurred_at >= @from',
-        to: 'occurred_at < @to',
-        visitorId: 'visitor_id = @visitorId',
-        kind: 'kind = @kind',
-      }
-      const used = (Object.keys(conditions) as (keyof EventQuery)[]).filter((key) => query[key] !== undefined)
-      const statement = reader.prepare(
-        `SELECT * FROM events WHERE ${used.map((key) => conditions[key]).join(' AND ')} ORDER BY occurred_at, id`,
-      )
-      const params = Object.fromEntries(used.map((key) => [key, query[key]]))
-      for (const row of statement.iterate(params)) yield eventFromRow(row as EventRow)
-    },
+    ...streamingQueries(reader, catchUp),
     async findPerson(siteId, ref) {
       const row = rowByRef('people', siteId, ref)
       if (!row) return
@@ -345,16 +310,6 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     },
     async settle() {
       catchUp()
-    },
-    async *querySessions(query) {
-      catchUp()
-      const conditions = ['site_id = @siteId']
-      if (query.from !== undefined) conditions.push('started_at >= @from')
-      if (query.to !== undefined) conditions.push('started_at < @to')
-      if (query.visitorId !== undefined) conditions.push('visitor_id = @visitorId')
-      if (query.personId !== undefined) conditions.push('person_id = @personId')
-      const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined))
-      for (const row of sessionRows(conditions.join(' AND ')).iterate(params)) yield sessionFromRow(row as SessionRow)
     },
     async ownerJourney(siteId, owner, journey) {
       catchUp()

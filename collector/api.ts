@@ -1,0 +1,95 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { CONTENT_TYPES } from './export/formats'
+import { exportFileName, exportRows, parseExport } from './export/export'
+import { NotFound, runReport } from './reports'
+import { RequestError } from './request-params'
+import { hashSecret } from './sites'
+import type { WaymarkConfig } from './stages/config'
+import type { Site, Store } from './store/types'
+
+/**
+ * Which site a read token opens. The token is compared by its SHA-256 hash, in constant time
+ * against every site's, so neither the answer nor its timing says how much of a guess was right.
+ */
+export async function siteOfReadToken(store: Store, token: string): Promise<Site | undefined> {
+  const hash = Buffer.from(hashSecret(token), 'hex')
+  let found: Site | undefined
+  for (const site of await store.listSites()) if (timingSafeEqual(hash, Buffer.from(site.readTokenHash, 'hex'))) found = site
+  return found
+}
+
+type Access = { site: Site } | { status: 401 | 403 | 404; error: string }
+
+/** The site a request may read: its read token's, which must be the one it names in `site=` if it names one. */
+async function readAccess(store: Store, c: Context): Promise<Access> {
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]
+  if (!token) return { status: 401, error: "send the site's read token as Authorization: Bearer rt_… (waymark site add prints it)" }
+  const site = await siteOfReadToken(store, token)
+  if (!site) return { status: 401, error: 'this read token opens no site: check it, or add a site with waymark site add' }
+  const named = c.req.query('site')
+  if (named !== undefined && named !== site.id) {
+    const exists = await store.findSite(named)
+    return exists ? { status: 403, error: `this read token is for another site than ${named}` } : { status: 404, error: `no site ${named}` }
+  }
+  return { site }
+}
+
+/** Turns a thrown request error into its answer; anything else is the collector's fault, and goes up. */
+function answerError(c: Context, error: unknown) {
+  if (error instanceof NotFound) return c.json({ error: error.message }, 404)
+  if (error instanceof RequestError) return c.json({ error: error.message }, 400)
+  throw error
+}
+
+/** Pulls the next chunk only when the client has taken the last one; a client that goes away stops the query. */
+function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async pull(controller) {
+      const { value, done } = await chunks.next()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    async cancel() {
+      await chunks.return(undefined)
+    },
+  })
+}
+
+/** Exports and reports for analysts and marketers, each behind its site's read token. */
+export function readApi(store: Store, config: WaymarkConfig) {
+  const api = new Hono<{ Variables: { site: Site } }>()
+  api.use('*', async (c, next) => {
+    c.header('Cache-Control', 'private, no-store')
+    const access = await readAccess(store, c)
+    if ('error' in access) {
+      if (access.status === 401) c.header('WWW-Authenticate', 'Bearer realm="waymark"')
+      return c.json({ error: access.error }, access.status)
+    }
+    c.set('site', access.site)
+    await next()
+  })
+
+  api.get('/export/:dataset', (c) => {
+    const site = c.get('site')
+    try {
+      const request = parseExport(site.id, config, { ...c.req.query(), dataset: c.req.param('dataset') })
+      c.header('Content-Type', CONTENT_TYPES[request.format])
+      c.header('Content-Disposition', `attachment; filename="${exportFileName(request)}"`)
+      return c.body(streamOf(exportRows(store, request)))
+    } catch (error) {
+      return answerError(c, error)
+    }
+  })
+
+  api.get('/reports/:report', async (c) => {
+    const site = c.get('site')
+    try {
+      return c.json(await runReport(store, config, site.id, c.req.param('report'), c.req.query()))
+    } catch (error) {
+      return answerError(c, error)
+    }
+  })
+  return api
+}

@@ -1,0 +1,196 @@
+import type { CompanyRow, EventRecord, PersonRow, SessionRecord, Store, TransitionRecord } from '../store/types'
+
+/**
+ * What a column holds, which decides how each format writes it: times as ISO 8601 UTC text in
+ * CSV and NDJSON and as UTC timestamps (ms) in Parquet; json as JSON text in CSV and as nested
+ * values in NDJSON and Parquet (a JSON column).
+ */
+export type ColumnType = 'text' | 'integer' | 'time' | 'boolean' | 'json'
+export type Cell = string | number | boolean | null | object
+
+export interface Column<Row> {
+  name: string
+  type: ColumnType
+  value: (row: Row) => Cell
+}
+
+/** What an export is filtered by: the site always; the rest where the dataset has it. */
+export interface ExportFilter {
+  siteId: string
+  /** Inclusive, ms since the epoch. */
+  from?: number
+  /** Exclusive. */
+  to?: number
+  /** The journey whose stages the rows carry (and `stage` filters by). */
+  journey: string
+  stage?: string
+}
+
+export interface Dataset<Row> {
+  name: string
+  /** What the time range applies to, for the README and errors. */
+  rangeOf: string
+  /** Whether `stage` applies. */
+  stages: boolean
+  columns: Column<Row>[]
+  rows(store: Store, filter: ExportFilter): AsyncIterable<Row>
+}
+
+const text = <Row>(name: string, value: (row: Row) => string | null): Column<Row> => ({ name, type: 'text', value })
+const integer = <Row>(name: string, value: (row: Row) => number | null): Column<Row> => ({ name, type: 'integer', value })
+const time = <Row>(name: string, value: (row: Row) => number | null): Column<Row> => ({ name, type: 'time', value })
+const boolean = <Row>(name: string, value: (row: Row) => boolean): Column<Row> => ({ name, type: 'boolean', value })
+const json = <Row>(name: string, value: (row: Row) => object | null): Column<Row> => ({ name, type: 'json', value })
+
+const sessions: Dataset<SessionRecord & { journey: string }> = {
+  name: 'sessions',
+  rangeOf: 'the session start',
+  stages: true,
+  columns: [
+    text('session_id', (s) => s.id),
+    text('site_id', (s) => s.siteId),
+    text('visitor_id', (s) => s.visitorId),
+    text('person_id', (s) => s.personId),
+    text('company_id', (s) => s.companyId),
+    time('started_at', (s) => s.startedAt),
+    time('ended_at', (s) => s.endedAt),
+    integer('duration_ms', (s) => s.durationMs),
+    integer('engaged_ms', (s) => s.engagedMs),
+    boolean('engaged', (s) => s.engaged),
+    integer('pageviews', (s) => s.pageviews),
+    integer('events', (s) => s.events),
+    integer('conversions', (s) => s.conversions),
+    text('entry_url', (s) => s.entryUrl),
+    text('entry_path', (s) => s.entryPath),
+    text('exit_path', (s) => s.exitPath),
+    text('referrer', (s) => s.referrer),
+    text('channel', (s) => s.channel),
+    text('source', (s) => s.source),
+    text('medium', (s) => s.medium),
+    text('campaign', (s) => s.campaign),
+    text('term', (s) => s.term),
+    text('content', (s) => s.content),
+    text('gclid', (s) => s.gclid),
+    text('fbclid', (s) => s.fbclid),
+    text('msclkid', (s) => s.msclkid),
+    text('li_fat_id', (s) => s.liFatId),
+    text('browser', (s) => s.browser),
+    text('os', (s) => s.os),
+    text('device', (s) => s.device),
+    text('journey', (s) => s.journey),
+    text('stage', (s) => s.stages[s.journey] ?? null),
+  ],
+  async *rows(store, { siteId, from, to, journey, stage }) {
+    for await (const session of store.querySessions({ siteId, from, to, journey, stage })) yield { ...session, journey }
+  },
+}
+
+const events: Dataset<EventRecord> = {
+  name: 'events',
+  rangeOf: 'the time the event happened',
+  stages: false,
+  columns: [
+    text('event_id', (e) => e.id),
+    text('site_id', (e) => e.siteId),
+    text('visitor_id', (e) => e.visitorId),
+    text('person_id', (e) => e.personId),
+    text('session_id', (e) => e.sessionId),
+    text('kind', (e) => e.kind),
+    text('name', (e) => e.name),
+    time('occurred_at', (e) => e.occurredAt),
+    time('received_at', (e) => e.receivedAt),
+    text('url', (e) => e.url),
+    text('path', (e) => e.path),
+    text('title', (e) => e.title),
+    text('referrer', (e) => e.referrer),
+    text('utm_source', (e) => e.utmSource),
+    text('utm_medium', (e) => e.utmMedium),
+    text('utm_campaign', (e) => e.utmCampaign),
+    text('utm_term', (e) => e.utmTerm),
+    text('utm_content', (e) => e.utmContent),
+    text('gclid', (e) => e.gclid),
+    text('fbclid', (e) => e.fbclid),
+    text('msclkid', (e) => e.msclkid),
+    text('li_fat_id', (e) => e.liFatId),
+    integer('screen_width', (e) => e.screenWidth),
+    text('language', (e) => e.language),
+    text('timezone', (e) => e.timezone),
+    text('browser', (e) => e.browser),
+    text('os', (e) => e.os),
+    text('device', (e) => e.device),
+    boolean('is_bot', (e) => e.isBot),
+    json('properties', (e) => e.props),
+  ],
+  rows: (store, { siteId, from, to }) => store.queryEvents({ siteId, from, to }),
+}
+
+/** Columns people and companies share: activity and their place in the journey. */
+const ownerColumns = <Row extends PersonRow | CompanyRow>(): Column<Row>[] => [
+  time('first_seen', (o) => o.firstSeen),
+  time('last_seen', (o) => o.lastSeen),
+  integer('sessions', (o) => o.sessions),
+  integer('events', (o) => o.events),
+  text('journey', (o) => o.journey),
+  text('stage', (o) => o.stage),
+  time('stage_entered_at', (o) => o.stageEnteredAt),
+  json('traits', (o) => o.traits),
+]
+
+const people: Dataset<PersonRow> = {
+  name: 'people',
+  rangeOf: 'their sessions: people with a session that started in the range',
+  stages: true,
+  columns: [
+    text('person_id', (p) => p.id),
+    text('site_id', (p) => p.siteId),
+    text('user_id', (p) => p.userId),
+    text('email', (p) => p.email),
+    text('company_id', (p) => p.companyId),
+    time('created_at', (p) => p.createdAt),
+    integer('visitor_ids', (p) => p.visitorIds),
+    ...ownerColumns<PersonRow>(),
+    integer('score', (p) => p.score),
+  ],
+  rows: (store, filter) => store.queryPeople(filter),
+}
+
+const companies: Dataset<CompanyRow> = {
+  name: 'companies',
+  rangeOf: "their people's sessions: companies with a session that started in the range",
+  stages: true,
+  columns: [
+    text('company_id', (c) => c.id),
+    text('site_id', (c) => c.siteId),
+    text('group_id', (c) => c.groupId),
+    text('domain', (c) => c.domain),
+    time('created_at', (c) => c.createdAt),
+    integer('people', (c) => c.people),
+    ...ownerColumns<CompanyRow>(),
+  ],
+  rows: (store, filter) => store.queryCompanies(filter),
+}
+
+const transitions: Dataset<TransitionRecord> = {
+  name: 'transitions',
+  rangeOf: 'the time of the move',
+  stages: true,
+  columns: [
+    text('site_id', (t) => t.siteId),
+    text('owner_type', (t) => t.ownerType),
+    text('owner_id', (t) => t.ownerId),
+    text('journey', (t) => t.journey),
+    text('from_stage', (t) => t.from),
+    text('to_stage', (t) => t.to),
+    time('at', (t) => t.at),
+    text('session_id', (t) => t.sessionId),
+    text('channel', (t) => t.channel),
+    text('source', (t) => t.source),
+    text('medium', (t) => t.medium),
+    text('campaign', (t) => t.campaign),
+  ],
+  rows: (store, { siteId, from, to, journey, stage }) => store.queryTransitions({ siteId, from, to, journey, stage }),
+}
+
+export const DATASETS = { sessions, events, people, companies, transitions } as const
+export type DatasetName = keyof typeof DATASETS
+export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[]

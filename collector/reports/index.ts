@@ -1,0 +1,133 @@
+import { oneOf, parseJourney, parseRange, RequestError } from '../request-params'
+import type { WaymarkConfig } from '../stages/config'
+import type { CompanyRef, EventRecord, PersonRef, SessionRecord, StageEntryRecord, Store } from '../store/types'
+import type { StageTransition } from '../stages/progress'
+import { contentFold } from './content'
+import { formsFold } from './forms'
+import { funnelFold } from './funnel'
+import { attributionFold, sessionSourcesFold } from './sources'
+import { DAY_MS, runs } from './stats'
+import { timeline } from './timeline'
+
+export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline'] as const
+export type ReportName = (typeof REPORTS)[number]
+
+/** A report as asked for on the command line or in a URL: every value a string, as typed. */
+export interface ReportParams {
+  from?: string
+  to?: string
+  journey?: string
+  /** Funnel: days in one stage after which a person counts as stalled (default 30). */
+  stalledDays?: string
+  /** Funnel: how many stalled people to list (default 50). */
+  limit?: string
+  /** Timeline: whose, by one of these. */
+  person?: string
+  email?: string
+  userId?: string
+  company?: string
+  domain?: string
+}
+
+/** Asked for someone or something that is not there. */
+export class NotFound extends RequestError {}
+
+const FORM_KINDS = ['form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon'] as const
+
+function positiveNumber(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const number = Number(value)
+  if (!Number.isFinite(number) || number <= 0) throw new RequestError(`${name} "${value}" must be a positive number`)
+  return number
+}
+
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+
+/** Reads what a report needs from the store and folds it; every number is computed from the stored data for the range. */
+export async function runReport(store: Store, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
+  const report = oneOf(name, REPORTS, 'report')
+  const range = parseRange(params)
+  const { journey } = parseJourney(config, params)
+  const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to) }
+  const ownersOf = () => runs(store.queryStageEntries(siteId, journey.name), (e) => `${e.ownerType}:${e.ownerId}`)
+
+  if (report === 'funnel') {
+    const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
+    const limit = positiveNumber(params.limit, 'limit', 50)
+    const asOf = Math.min(range.to ?? now, now)
+    const fold = funnelFold(journey, { ...range, asOf, stalledAfterMs: stalledDays * DAY_MS })
+    for await (const entries of ownersOf()) fold.add({ ownerType: entries[0].ownerType, ownerId: entries[0].ownerId, entries })
+    const { stages, stalled } = fold.result()
+    const listed = await Promise.all(
+      stalled.slice(0, limit).map(async (s) => {
+        const person = await store.findPerson(siteId, { id: s.personId })
+        let lastSeen: number | null = null
+        for await (const session of store.querySessions({ siteId, personId: s.personId, to: asOf })) lastSeen = session.endedAt
+        return { ...s, email: person?.email ?? null, userId: person?.userId ?? null, companyId: person?.companyId ?? null, lastSeen }
+      }),
+    )
+    return { ...header, asOf: new Date(asOf).toISOString(), stalledDays, stages, stalled: { total: stalled.length, people: listed } }
+  }
+
+  if (report === 'sources') {
+    const sessions = sessionSourcesFold(journey)
+    for await (const s of store.querySessions({ siteId, ...range }))
+      sessions.add({ stage: s.stages[journey.name] ?? null, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign })
+    const attribution = attributionFold(journey, range)
+    for await (const entries of ownersOf()) attribution.add({ ownerType: entries[0].ownerType, entries })
+    return { ...header, stages: sessions.result(), attribution: attribution.result() }
+  }
+
+  if (report === 'forms') {
+    const forms = formsFold()
+    for await (const event of store.queryEvents({ siteId, ...range, kinds: [...FORM_KINDS] })) if (!event.isBot) forms.add(event)
+    return { ...header, forms: forms.result() }
+  }
+
+  if (report === 'content') {
+    const entries = new Map<string, StageEntryRecord[]>()
+    for await (const owner of ownersOf()) entries.set(`${owner[0].ownerType}:${owner[0].ownerId}`, owner)
+    const content = contentFold(journey, entries)
+    for await (const event of store.queryEvents({ siteId, ...range, kinds: ['pageview', 'track'] })) content.add(event)
+    return { ...header, stages: content.result() }
+  }
+
+  return { ...header, ...(await timelineOf(store, config, siteId, params, range)) }
+}
+
+/** One person's or company's sessions, events and stage changes (all journeys), in order. */
+async function timelineOf(store: Store, config: WaymarkConfig, siteId: string, params: ReportParams, range: { from?: number; to?: number }) {
+  const personRef: PersonRef | undefined = params.person ? { id: params.person } : params.email ? { email: params.email.trim().toLowerCase() } : params.userId ? { userId: params.userId } : undefined
+  const companyRef: CompanyRef | undefined = params.company ? { id: params.company } : params.domain ? { domain: params.domain.trim().toLowerCase() } : undefined
+  if (!personRef && !companyRef) throw new RequestError('say whose timeline: person (id), email or userId, or company (id) or domain')
+  const collect = async <T>(items: AsyncIterable<T>) => {
+    const all: T[] = []
+    for await (const item of items) all.push(item)
+    return all
+  }
+  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const stageChanges = async (type: 'person' | 'company', id: string) =>
+    (await Promise.all(config.journeys.map(async (j) => (await store.ownerJourney(siteId, { type, id }, j.name)).transitions.map((t: StageTransition) => ({ ...t, journey: j.name })))))
+      .flat()
+      .filter((t) => inRange(t.at))
+  const ofPeople = async (personIds: string[]) => {
+    const sessions: SessionRecord[] = []
+    const events: EventRecord[] = []
+    for (const personId of personIds) {
+      sessions.push(...(await collect(store.querySessions({ siteId, personId, ...range }))))
+      events.push(...(await collect(store.queryEvents({ siteId, personId, ...range }))))
+    }
+    return { sessions, events }
+  }
+
+  if (personRef) {
+    const person = await store.findPerson(siteId, personRef)
+    if (!person) throw new NotFound(`no person with ${Object.entries(personRef)[0].join(' ')} on this site`)
+    const { sessions, events } = await ofPeople([person.id])
+    return { person, items: timeline(sessions, events, await stageChanges('person', person.id)) }
+  }
+  const company = await store.findCompany(siteId, companyRef!)
+  if (!company) throw new NotFound(`no company with ${Object.entries(companyRef!)[0].join(' ')} on this site`)
+  const { sessions, events } = await ofPeople(company.people.map((p) => p.id))
+  return { company, items: timeline(sessions, events, await stageChanges('company', company.id)) }
+}

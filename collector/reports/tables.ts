@@ -1,0 +1,104 @@
+import type { runReport } from '.'
+
+type Report = Awaited<ReturnType<typeof runReport>>
+type Cell = string | number | null | undefined
+
+/** A plain-text table: a header row, numbers aligned right, text left. */
+export function table(headers: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '–' : String(cell))))
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => row[i].length)))
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number' || row[i] == null || /^[\d.,]+ ?(%|d|h|min|s)?$/.test(String(row[i]))))
+  const line = (cells: string[]) => cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n')
+}
+
+export const percent = (fraction: number | null) => (fraction === null ? null : `${(fraction * 100).toFixed(1)} %`)
+
+/** A duration as a person reads it: 45 s, 12 min, 5.5 h, 3.2 d. */
+export function duration(ms: number | null): string | null {
+  if (ms === null) return null
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`
+  return `${(ms / 86_400_000).toFixed(1)} d`
+}
+
+const day = (iso: string | number | null) => (iso === null ? null : new Date(iso).toISOString().slice(0, 10))
+
+/** A report as the tables `waymark report` prints. */
+export function formatReport(report: Report): string {
+  const range = `${report.from ? day(report.from) : 'the start'} to ${report.to ? day(report.to) : 'now'}`
+  const title = `${report.report[0].toUpperCase()}${report.report.slice(1)} of journey "${report.journey}", ${range} (to is exclusive)`
+  const sections: string[] = [title]
+
+  if ('stalled' in report) {
+    for (const [who, pick] of [['People', 'people'], ['Companies', 'companies']] as const)
+      sections.push(
+        `${who} entering each stage in the range, and how many moved on to the next by its end`,
+        table(
+          ['stage', 'entered', ...(who === 'People' ? ['known'] : []), 'next', 'moved on', 'conversion', 'drop-off', 'median time', 'p75 time'],
+          report.stages.map((s) => [
+            s.stage, s[pick].entered, ...(who === 'People' ? [s.known] : []), s.next, s[pick].movedOn, percent(s[pick].conversionRate),
+            s[pick].dropOff, duration(s[pick].medianMsToNext), duration(s[pick].p75MsToNext),
+          ]),
+        ),
+      )
+    sections.push(
+      `Stalled: known people in one stage for more than ${report.stalledDays} days at ${day(report.asOf)}: ${report.stalled.total}` +
+        (report.stalled.total > report.stalled.people.length ? ` (the ${report.stalled.people.length} longest shown)` : ''),
+    )
+    if (report.stalled.people.length)
+      sections.push(table(['person', 'stage', 'since', 'days', 'last came'], report.stalled.people.map((p) => [p.email ?? p.userId ?? p.personId, p.stage, day(p.enteredAt), p.days, day(p.lastSeen)])))
+  } else if ('attribution' in report) {
+    for (const s of report.stages) {
+      sections.push(`Sessions at ${s.stage}: ${s.sessions}`)
+      if (!s.sessions) continue
+      sections.push(table(['channel', 'sessions'], s.channels.map((c) => [c.channel, c.count])))
+      sections.push(table(['source', 'medium', 'sessions'], s.sources.map((c) => [c.source, c.medium, c.count])))
+      if (s.campaigns.length) sections.push(table(['campaign', 'sessions'], s.campaigns.map((c) => [c.campaign, c.count])))
+    }
+    for (const a of report.attribution) {
+      sections.push(`People who entered ${a.stage} in the range: ${a.people}`)
+      for (const [label, rows] of [['first touch', a.firstTouch], ['last touch', a.lastTouch]] as const)
+        if (rows.length) sections.push(table([label + ': channel', 'source', 'campaign', 'people'], rows.map((r) => [r.channel, r.source, r.campaign, r.count])))
+    }
+  } else if ('forms' in report) {
+    if (!report.forms.length) sections.push('No form activity in the range.')
+    for (const f of report.forms) {
+      sections.push(
+        `Form "${f.form}": ${f.views} views, ${f.starts} starts, ${f.submits} submits, abandonment ${percent(f.abandonmentRate) ?? '–'}, median time to submit ${duration(f.medianMsToSubmit) ?? '–'}`,
+      )
+      if (f.fields.length)
+        sections.push(
+          table(
+            ['field', 'type', 'interactions', 'drop-off', 'median time', 'total time', 'corrections', 'errors'],
+            f.fields.map((x) => [x.field, x.fieldType, x.interactions, x.dropOff, duration(x.medianMs), duration(x.totalMs), x.corrections, x.validationErrors]),
+          ),
+        )
+    }
+  } else if ('items' in report) {
+    const { person, company } = report as { person?: { id: string; email: string | null; userId: string | null }; company?: { id: string; domain: string | null; groupId: string | null } }
+    const who = person ? `Person ${person.email ?? person.userId ?? person.id}` : `Company ${company!.domain ?? company!.groupId ?? company!.id}`
+    sections.push(who)
+    sections.push(
+      table(
+        ['when (UTC)', 'what', 'detail'],
+        report.items.map((item) =>
+          item.type === 'session'
+            ? [new Date(item.at).toISOString().slice(0, 19), 'session', `${item.channel} (${item.source} / ${item.medium}${item.campaign ? ', ' + item.campaign : ''}) at ${item.entryPath}, ${item.pageviews} page views`]
+            : item.type === 'stage'
+              ? [new Date(item.at).toISOString().slice(0, 19), 'stage', `${item.journey}: ${item.from ?? 'start'} → ${item.to}`]
+              : [new Date(item.at).toISOString().slice(0, 19), item.kind, `${item.name ? item.name + ' ' : ''}${item.path}`],
+        ),
+      ),
+    )
+  } else if ('stages' in report) {
+    for (const s of report.stages) {
+      sections.push(`At ${s.stage}`)
+      if (s.pages.length) sections.push(table(['page', 'views', 'people'], s.pages.map((p) => [p.path, p.views, p.people])))
+      if (s.events.length) sections.push(table(['event', 'count', 'people'], s.events.map((e) => [e.name, e.count, e.people])))
+      if (!s.pages.length && !s.events.length) sections.push('  nothing in the range')
+    }
+  }
+  return sections.join('\n\n') + '\n'
+}

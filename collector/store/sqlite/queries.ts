@@ -1,0 +1,225 @@
+import type Database from 'better-sqlite3'
+import type {
+  CompanyRow, EventQuery, EventRecord, OwnerQuery, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
+} from '../types'
+import { eventFromRow, type EventRow } from './event-rows'
+
+type Row = Record<string, string | number | null>
+type Params = Record<string, string | number>
+
+/** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
+const PAGE_ROWS = 2000
+/** Keys that sort before any stored value. */
+const BEFORE_ALL = { number: Number.MIN_SAFE_INTEGER, text: '' }
+
+/**
+ * Streams a query page by page, each page starting after the last row of the one before (keyset
+ * pagination). No cursor stays open between pages, so a slow reader (an export to a slow client)
+ * never holds up the writer or other readers, and rows committed meanwhile are seen if they sort
+ * after the point reached.
+ * `sql` is a function of the condition that starts a page after the keys `@after0`, `@after1`…,
+ * and must end in ORDER BY those keys.
+ */
+async function* paged(
+  reader: Database.Database,
+  sql: (afterCondition: string) => string,
+  params: Params,
+  keys: { column: string; row: string; type: keyof typeof BEFORE_ALL }[],
+): AsyncGenerator<Row> {
+  // A row-value comparison alone does not let SQLite seek; the first key's bound does.
+  const after = `${keys[0].column} >= @after0 AND (${keys.map((k) => k.column).join(', ')}) > (${keys.map((_, i) => `@after${i}`).join(', ')})`
+  const statement = reader.prepare(`${sql(after)} LIMIT ${PAGE_ROWS}`)
+  let position: (string | number)[] = keys.map((k) => BEFORE_ALL[k.type])
+  for (;;) {
+    const rows = statement.all({ ...params, ...Object.fromEntries(position.map((value, i) => [`after${i}`, value])) }) as Row[]
+    for (const row of rows) yield row
+    if (rows.length < PAGE_ROWS) return
+    const last = rows[rows.length - 1]
+    position = keys.map((k) => last[k.row] as string | number)
+  }
+}
+
+type Filter = [condition: string, params: Record<string, string | number | undefined>]
+/** The conditions whose parameters are all given, and those parameters. */
+function where(filters: Filter[]): { conditions: string; params: Params } {
+  const used = filters.filter(([, params]) => Object.values(params).every((value) => value !== undefined))
+  return {
+    conditions: used.map(([condition]) => condition).join(' AND '),
+    params: Object.assign({}, ...used.map(([, params]) => params)),
+  }
+}
+
+/** Both ends of a range when either is given, so one condition can test it. */
+const range = (query: { from?: number; to?: number }) =>
+  query.from === undefined && query.to === undefined
+    ? { from: undefined, to: undefined }
+    : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
+
+const activityFrom = (json: string | null) => {
+  const [firstSeen, lastSeen, sessions, events] = json ? (JSON.parse(json) as (number | null)[]) : [null, null, 0, 0]
+  return { firstSeen, lastSeen, sessions: sessions ?? 0, events: events ?? 0 }
+}
+
+/** The owner's place in the journey, from the columns every owner query selects. */
+const positionFrom = (r: Row, journey: string) => ({
+  journey,
+  stage: r.stage as string | null,
+  stageEnteredAt: r.stage_entered_at as number | null,
+  score: (r.score as number | null) ?? 0,
+})
+
+export const sessionFromRow = (r: Row): SessionRecord => ({
+  id: r.id as string, siteId: r.site_id as string, visitorId: r.visitor_id as string,
+  startedAt: r.started_at as number, endedAt: r.ended_at as number, durationMs: r.duration_ms as number,
+  pageviews: r.pageviews as number, events: r.events as number, conversions: r.conversions as number,
+  entryUrl: r.entry_url as string, entryPath: r.entry_path as string, exitPath: r.exit_path as string,
+  referrer: r.referrer as string | null, source: r.source as string, medium: r.medium as string,
+  campaign: r.campaign as string | null, term: r.term as string | null, content: r.content as string | null,
+  gclid: r.gclid as string | null, fbclid: r.fbclid as string | null, msclkid: r.msclkid as string | null,
+  liFatId: r.li_fat_id as string | null, channel: r.channel as SessionRecord['channel'],
+  browser: r.browser as string | null, os: r.os as string | null, device: r.device as string | null,
+  engagedMs: r.engaged_ms as number, engaged: r.engaged === 1, arrivalKey: r.arrival_key as string,
+  personId: r.person_id as string | null, companyId: r.company_id as string | null,
+  stages: r.stages ? JSON.parse(r.stages as string) : {},
+})
+
+/**
+ * The store's streaming reads. Each brings sessions and stages up to date first (`catchUp`), so
+ * what it returns reflects every event committed before it was called.
+ */
+export function streamingQueries(reader: Database.Database, catchUp: () => void) {
+  return {
+    async *queryEvents(query: EventQuery): AsyncGenerator<EventRecord> {
+      catchUp()
+      const { conditions, params } = where([
+        ['e.site_id = @siteId', { siteId: query.siteId }],
+        ['e.visitor_id IN (SELECT visitor_id FROM identities WHERE site_id = @siteId AND person_id = @personId)', { personId: query.personId }],
+        ['e.visitor_id = @visitorId', { visitorId: query.visitorId }],
+        ['e.occurred_at >= @from', { from: query.from }],
+        ['e.occurred_at < @to', { to: query.to }],
+        ['e.kind IN (SELECT value FROM json_each(@kinds))', { kinds: query.kinds && JSON.stringify(query.kinds) }],
+      ])
+      const sql = (after: string) =>
+        `SELECT e.*, i.person_id,
+           CASE WHEN e.is_bot THEN NULL ELSE (SELECT s.id FROM sessions s WHERE s.site_id = e.site_id AND s.visitor_id = e.visitor_id
+             AND s.started_at <= e.occurred_at ORDER BY s.started_at DESC LIMIT 1) END AS session_id
+         FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.visitor_id = e.visitor_id
+         WHERE ${conditions} AND ${after} ORDER BY e.occurred_at, e.id`
+      const keys = [{ column: 'e.occurred_at', row: 'occurred_at', type: 'number' }, { column: 'e.id', row: 'id', type: 'text' }] as const
+      for await (const row of paged(reader, sql, params, [...keys]))
+        yield { ...eventFromRow(row as EventRow), personId: row.person_id as string | null, sessionId: row.session_id as string | null }
+    },
+
+    async *querySessions(query: SessionQuery): AsyncGenerator<SessionRecord> {
+      catchUp()
+      const { conditions, params } = where([
+        ['d.site_id = @siteId', { siteId: query.siteId }],
+        ['d.started_at >= @from', { from: query.from }],
+        ['d.started_at < @to', { to: query.to }],
+        ['d.visitor_id = @visitorId', { visitorId: query.visitorId }],
+        ['d.person_id = @personId', { personId: query.personId }],
+        ['(SELECT stage FROM session_stages WHERE session_id = d.id AND journey = @journey) = @stage', { journey: query.journey, stage: query.stage }],
+      ])
+      const sql = (after: string) =>
+        `SELECT d.*, (SELECT json_group_object(journey, stage) FROM session_stages WHERE session_id = d.id) AS stages
+         FROM session_details d WHERE ${conditions} AND ${after} ORDER BY d.started_at, d.id`
+      const keys = [{ column: 'd.started_at', row: 'started_at', type: 'number' }, { column: 'd.id', row: 'id', type: 'text' }] as const
+      for await (const row of paged(reader, sql, params, [...keys])) yield sessionFromRow(row)
+    },
+
+    async *queryPeople(query: OwnerQuery): AsyncGenerator<PersonRow> {
+      catchUp()
+      const { conditions, params } = where([
+        ['p.site_id = @siteId', { siteId: query.siteId }],
+        ['os.stage = @stage', { stage: query.stage }],
+        [`EXISTS (SELECT 1 FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
+           WHERE i.person_id = p.id AND s.started_at >= @from AND s.started_at < @to)`, range(query)],
+      ])
+      const sql = (after: string) =>
+        `SELECT p.*, os.stage, os.score,
+           (SELECT entered_at FROM stage_entries e WHERE e.owner_type = 'person' AND e.owner_id = p.id AND e.journey = @journey AND e.stage = os.stage) AS stage_entered_at,
+           (SELECT json_group_object(key, json(value)) FROM traits WHERE subject_id = p.id) AS traits,
+           (SELECT count(*) FROM identities WHERE person_id = p.id) AS visitor_ids,
+           (SELECT json_array(min(s.started_at), max(s.ended_at), count(*), sum(s.events)) FROM identities i
+              JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id WHERE i.person_id = p.id) AS activity
+         FROM people p LEFT JOIN owner_stages os ON os.owner_type = 'person' AND os.owner_id = p.id AND os.journey = @journey
+         WHERE ${conditions} AND ${after} ORDER BY p.id`
+      for await (const r of paged(reader, sql, { ...params, journey: query.journey }, [{ column: 'p.id', row: 'id', type: 'text' }]))
+        yield {
+          id: r.id as string, siteId: r.site_id as string, userId: r.user_id as string | null, email: r.email as string | null,
+          companyId: r.company_id as string | null, companySource: r.company_source as PersonRow['companySource'],
+          createdAt: r.created_at as number, ...activityFrom(r.activity as string | null), ...positionFrom(r, query.journey),
+          traits: r.traits ? JSON.parse(r.traits as string) : {}, visitorIds: r.visitor_ids as number,
+        }
+    },
+
+    async *queryCompanies(query: OwnerQuery): AsyncGenerator<CompanyRow> {
+      catchUp()
+      const sessionsOfCompany = `FROM people pp JOIN identities i ON i.person_id = pp.id
+        JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id WHERE pp.company_id = c.id`
+      const { conditions, params } = where([
+        ['c.site_id = @siteId', { siteId: query.siteId }],
+        ['os.stage = @stage', { stage: query.stage }],
+        [`EXISTS (SELECT 1 ${sessionsOfCompany} AND s.started_at >= @from AND s.started_at < @to)`, range(query)],
+      ])
+      const sql = (after: string) =>
+        `SELECT c.*, os.stage, os.score,
+           (SELECT entered_at FROM stage_entries e WHERE e.owner_type = 'company' AND e.owner_id = c.id AND e.journey = @journey AND e.stage = os.stage) AS stage_entered_at,
+           (SELECT json_group_object(key, json(value)) FROM traits WHERE subject_id = c.id) AS traits,
+           (SELECT count(*) FROM people WHERE company_id = c.id) AS people,
+           (SELECT json_array(min(s.started_at), max(s.ended_at), count(*), sum(s.events)) ${sessionsOfCompany}) AS activity
+         FROM companies c LEFT JOIN owner_stages os ON os.owner_type = 'company' AND os.owner_id = c.id AND os.journey = @journey
+         WHERE ${conditions} AND ${after} ORDER BY c.id`
+      for await (const r of paged(reader, sql, { ...params, journey: query.journey }, [{ column: 'c.id', row: 'id', type: 'text' }]))
+        yield {
+          id: r.id as string, siteId: r.site_id as string, groupId: r.group_id as string | null, domain: r.domain as string | null,
+          createdAt: r.created_at as number, ...activityFrom(r.activity as string | null), ...positionFrom(r, query.journey),
+          traits: r.traits ? JSON.parse(r.traits as string) : {}, people: r.people as number,
+        }
+    },
+
+    async *queryTransitions(query: TransitionQuery): AsyncGenerator<TransitionRecord> {
+      catchUp()
+      const { conditions, params } = where([
+        ['t.site_id = @siteId', { siteId: query.siteId }],
+        ['t.journey = @journey', { journey: query.journey }],
+        ['t.at >= @from', { from: query.from }],
+        ['t.at < @to', { to: query.to }],
+        ['t.to_stage = @stage', { stage: query.stage }],
+        ['t.owner_type = @ownerType', { ownerType: query.ownerType }],
+      ])
+      const sql = (after: string) =>
+        `SELECT t.rowid AS row_id, t.*, s.channel, s.source, s.medium, s.campaign
+         FROM stage_transitions t LEFT JOIN sessions s ON s.id = t.session_id
+         WHERE ${conditions} AND ${after} ORDER BY t.at, t.rowid`
+      const keys = [{ column: 't.at', row: 'at', type: 'number' }, { column: 't.rowid', row: 'row_id', type: 'number' }] as const
+      for await (const r of paged(reader, sql, params, [...keys]))
+        yield {
+          siteId: r.site_id as string, ownerType: r.owner_type as TransitionRecord['ownerType'], ownerId: r.owner_id as string,
+          journey: r.journey as string, from: r.from_stage as string | null, to: r.to_stage as string, at: r.at as number,
+          sessionId: r.session_id as string, channel: r.channel as string | null, source: r.source as string | null,
+          medium: r.medium as string | null, campaign: r.campaign as string | null,
+        }
+    },
+
+    async *queryStageEntries(siteId: string, journey: string): AsyncGenerator<StageEntryRecord> {
+      catchUp()
+      const sql = (after: string) =>
+        `SELECT e.owner_type, e.owner_id, e.stage, e.entered_at, e.session_id, e.channel, e.campaign, e.page, s.source, s.medium
+         FROM stage_entries e LEFT JOIN sessions s ON s.id = e.session_id
+         WHERE e.site_id = @siteId AND e.journey = @journey AND ${after} ORDER BY e.owner_type, e.owner_id, e.stage`
+      const keys = [
+        { column: 'e.owner_type', row: 'owner_type', type: 'text' },
+        { column: 'e.owner_id', row: 'owner_id', type: 'text' },
+        { column: 'e.stage', row: 'stage', type: 'text' },
+      ] as const
+      for await (const r of paged(reader, sql, { siteId, journey }, [...keys]))
+        yield {
+          ownerType: r.owner_type as StageEntryRecord['ownerType'], ownerId: r.owner_id as string, stage: r.stage as string,
+          at: r.entered_at as number, sessionId: r.session_id as string, channel: r.channel as string | null,
+          source: r.source as string | null, medium: r.medium as string | null, campaign: r.campaign as string | null,
+          page: r.page as string | null,
+        }
+    },
+  }
+}
