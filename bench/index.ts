@@ -1,14 +1,17 @@
 // npm run bench: every figure from one run, beside its baseline from the same run.
 // BENCH_SECONDS sets how long each load lasts (default 10); BENCH_EVENTS how many events the
-// sessions-and-stages bench ingests and rebuilds (default 1,000,000); BENCH_NODE_ARGS passes flags to the
+// sessions-and-stages bench ingests and rebuilds (default 1,000,000); BENCH_SESSIONS how many sessions the
+// export bench writes out (default 1,000,000); BENCH_NODE_ARGS passes flags to the
 // servers under load, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them.
 import { brotliCompressSync } from 'node:zlib'
 import { buildSnippet, gzipSize } from '../snippet/build'
 import { EVENTS_PER_BATCH, measureIntake } from './intake'
+import { benchExport } from './export'
 import { benchJourneys } from './journeys'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const journeyEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000)
+const exportSessions = Number(process.env.BENCH_SESSIONS ?? 1_000_000)
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const code = await buildSnippet()
@@ -45,3 +48,11 @@ console.log(`  ingest, sessions and stages off (baseline) ${fmt(journeys.without
 console.log(`  ratio kept current / off: ${fmt(journeys.withMaintenance / journeys.without, 2)} (cost of keeping them current: ${fmt((1 - journeys.withMaintenance / journeys.without) * 100)} %)`)
 console.log(`  waymark rebuild of ${fmt(journeys.events)} events (${fmt(journeys.sessions)} sessions): ${fmt(journeys.rebuildSeconds, 1)} s`)
 console.log(`  database size: ${fmt(journeys.bytesPerEvent)} bytes per event, sessions and stages included`)
+
+console.log(`\nExport: ${fmt(exportSessions)} sessions of one site, each format in a process of its own (peak = its maximum resident memory)`)
+const exported = await benchExport(exportSessions)
+const exportRow = (name: string, r: typeof exported.baseline) =>
+  `  ${name.padEnd(44)} ${fmt(r.rows / r.seconds).padStart(8)} rows/s  peak ${fmt(r.peakMB).padStart(4)} MB` + (r.bytes ? `  ${fmt(r.bytes / 1e6, 1)} MB written` : '')
+console.log(exportRow('baseline: read the session rows, encode nothing', exported.baseline))
+for (const [format, r] of Object.entries(exported.formats))
+  console.log(exportRow(format, r) + `  ratio to baseline ${fmt(r.rows / r.seconds / (exported.baseline.rows / exported.baseline.seconds), 2)}`)

@@ -13,7 +13,7 @@ export const CONTENT_TYPES: Record<Format, string> = {
 /** Text is handed on in chunks of about this size: few writes, little held. */
 const CHUNK_CHARS = 64 * 1024
 /** Rows per Parquet row group: what is held in memory at once while writing Parquet. */
-const ROW_GROUP_ROWS = 50_000
+const ROW_GROUP_ROWS = 25_000
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
