@@ -16,6 +16,7 @@ const TOP = 20
  * them into a stage counting at that stage.
  */
 export function contentFold(journey: Journey, entries: Map<string, StageEntryRecord[]>) {
+  // The caller hands its owners' entries over: they are sorted here, in place.
   const order = new Map(journey.stages.map((s, i) => [s.name, i]))
   // Each owner's entries, sorted for the lookup: latest entry at or before a moment.
   for (const list of entries.values()) list.sort((a, b) => a.at - b.at || order.get(a.stage)! - order.get(b.stage)!)

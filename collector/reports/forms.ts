@@ -72,8 +72,9 @@ export function formsFold() {
           const field = fieldOf(form, fieldName)
           field.fieldType ??= str(props.fieldType)
           field.interactions++
+          // A stay with no time given adds none, and is left out of the median.
           field.totalMs += num(props.ms)
-          field.durations.push(num(props.ms))
+          if (num(props.ms) > 0) field.durations.push(num(props.ms))
           field.corrections += num(props.clears)
           if (props.invalid) field.validationErrors++
         }

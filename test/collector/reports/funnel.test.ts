@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest'
+import { funnelFold, type OwnerEntries } from '../../../collector/reports/funnel'
+import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
+import type { OwnerType } from '../../../collector/store/types'
+
+const HOUR = 3_600_000
+const DAY = 86_400_000
+const T0 = Date.UTC(2026, 8, 1)
+/** The report's range: 30 days from T0; "stalled" is judged at its end. */
+const RANGE = { from: T0, to: T0 + 30 * DAY }
+const OPTIONS = { ...RANGE, asOf: RANGE.to, stalledAfterMs: 14 * DAY }
+
+/** awareness, consideration, decision, purchase, loyalty, advocacy */
+const STAGES = DEFAULT_JOURNEY.stages.map((s) => s.name)
+
+/** An owner who entered the journey's stages in order, at the times given (one per stage, from the first). */
+const walk = (ownerType: OwnerType, ownerId: string, ...ats: number[]): OwnerEntries => ({
+  ownerType,
+  ownerId,
+  entries: ats.map((at, i) => ({ stage: STAGES[i], at })),
+})
+const person = (id: string, ...ats: number[]) => walk('person', id, ...ats)
+const visitor = (id: string, ...ats: number[]) => walk('visitor', id, ...ats)
+const company = (id: string, ...ats: number[]) => walk('company', id, ...ats)
+
+function funnel(owners: OwnerEntries[], options: Parameters<typeof funnelFold>[1] = OPTIONS) {
+  const fold = funnelFold(DEFAULT_JOURNEY, options)
+  for (const owner of owners) fold.add(owner)
+  const result = fold.result()
+  return { ...result, stage: (name: string) => result.stages.find((s) => s.stage === name)! }
+}
+
+describe('The funnel', () => {
+  it('lists every stage of the journey in order, each with the next', () => {
+    const { stages } = funnel([])
+    expect(stages.map((s) => [s.stage, s.next])).toEqual([
+      ['awareness', 'consideration'],
+      ['consideration', 'decision'],
+      ['decision', 'purchase'],
+      ['purchase', 'loyalty'],
+      ['loyalty', 'advocacy'],
+      ['advocacy', null],
+    ])
+  })
+
+  it('counts an owner as entering a stage only when they entered it within [from, to)', () => {
+    const { stage } = funnel([
+      visitor('before', T0 - DAY, T0 + DAY), // awareness before the range; consideration in it
+      visitor('at-from', T0), // the range's start is in it
+      visitor('inside', T0 + 29 * DAY),
+      visitor('at-to', T0 + 30 * DAY), // the range's end is not
+    ])
+    expect(stage('awareness').people.entered).toBe(2) // at-from, inside
+    expect(stage('consideration').people.entered).toBe(1) // before
+  })
+
+  it('counts as moving on only those who entered the next stage before the range’s end', () => {
+    const { stage } = funnel([
+      visitor('a', T0 + 1 * DAY, T0 + 3 * DAY), // moved on 2 days later
+      visitor('b', T0 + 2 * DAY, T0 + 30 * DAY), // moved on, but at `to`: too late for this report
+      visitor('c', T0 + 5 * DAY), // did not move on
+    ])
+    // 1 of 3 moved on: 0.3333, 2 dropped off; the one duration is 2 days.
+    expect(stage('awareness').people).toEqual({
+      entered: 3, movedOn: 1, conversionRate: 0.3333, dropOff: 2, medianMsToNext: 2 * DAY, p75MsToNext: 2 * DAY,
+    })
+    // Only a entered consideration in range, and went no further.
+    expect(stage('consideration').people).toEqual({
+      entered: 1, movedOn: 0, conversionRate: 0, dropOff: 1, medianMsToNext: null, p75MsToNext: null,
+    })
+  })
+
+  it('counts everything when no range is given', () => {
+    const { stage } = funnel([visitor('old', 0, 5 * DAY), visitor('new', T0, T0 + 100 * DAY)], { asOf: T0 + 200 * DAY, stalledAfterMs: 14 * DAY })
+    // Durations 5 and 100 days: median 52.5 days; p75 at rank 0.75 → 5 + 95 × 0.75 = 76.25 days.
+    expect(stage('awareness').people).toEqual({
+      entered: 2, movedOn: 2, conversionRate: 1, dropOff: 0, medianMsToNext: 52.5 * DAY, p75MsToNext: 76.25 * DAY,
+    })
+  })
+
+  it('gives the median and 75th percentile time to the next stage over those who moved on, interpolated', () => {
+    const { stage } = funnel([
+      visitor('1h', T0, T0 + 1 * HOUR),
+      visitor('2h', T0, T0 + 2 * HOUR),
+      visitor('3h', T0, T0 + 3 * HOUR),
+      visitor('10h', T0, T0 + 10 * HOUR),
+      visitor('stays', T0), // not among the durations
+    ])
+    // Durations 1, 2, 3, 10 hours: median 2.5 h (rank 1.5), p75 4.75 h (rank 2.25: 3 + 7 × 0.25).
+    expect(stage('awareness').people).toEqual({
+      entered: 5, movedOn: 4, conversionRate: 0.8, dropOff: 1, medianMsToNext: 2.5 * HOUR, p75MsToNext: 4.75 * HOUR,
+    })
+  })
+
+  it('has no conversion rate for a stage nobody entered', () => {
+    const { stage } = funnel([visitor('v', T0 + DAY)])
+    expect(stage('decision').people).toEqual({
+      entered: 0, movedOn: 0, conversionRate: null, dropOff: 0, medianMsToNext: null, p75MsToNext: null,
+    })
+  })
+
+  it('leaves moving on, conversion, drop-off and times empty (null) at the last stage', () => {
+    const all = [1, 2, 3, 4, 5, 6].map((d) => T0 + d * DAY)
+    const { stage } = funnel([person('p', ...all), company('c', ...all)])
+    const last = { entered: 1, movedOn: null, conversionRate: null, dropOff: null, medianMsToNext: null, p75MsToNext: null }
+    expect(stage('advocacy').people).toEqual(last)
+    expect(stage('advocacy').companies).toEqual(last)
+    // The stage before still measures the move into advocacy: one day.
+    expect(stage('loyalty').people).toEqual({ entered: 1, movedOn: 1, conversionRate: 1, dropOff: 0, medianMsToNext: DAY, p75MsToNext: DAY })
+  })
+
+  it('counts known people and anonymous visitors as people, of whom only persons are known', () => {
+    const { stage } = funnel([
+      person('p1', T0 + DAY, T0 + 2 * DAY),
+      visitor('v1', T0 + DAY),
+      visitor('v2', T0 + DAY, T0 + 3 * DAY),
+    ])
+    expect(stage('awareness').people.entered).toBe(3)
+    expect(stage('awareness').known).toBe(1)
+    expect(stage('consideration').people.entered).toBe(2)
+    expect(stage('consideration').known).toBe(1)
+  })
+
+  it('counts companies separately from people, and never as known', () => {
+    const { stage } = funnel([
+      person('p1', T0 + DAY, T0 + 2 * DAY),
+      company('c1', T0 + DAY, T0 + 4 * DAY),
+      company('c2', T0 + 2 * DAY),
+    ])
+    expect(stage('awareness').people).toEqual({ entered: 1, movedOn: 1, conversionRate: 1, dropOff: 0, medianMsToNext: DAY, p75MsToNext: DAY })
+    // c1 moved on after 3 days; c2 did not.
+    expect(stage('awareness').companies).toEqual({
+      entered: 2, movedOn: 1, conversionRate: 0.5, dropOff: 1, medianMsToNext: 3 * DAY, p75MsToNext: 3 * DAY,
+    })
+    expect(stage('awareness').known).toBe(1)
+    expect(stage('consideration').companies.entered).toBe(1)
+  })
+})
+
+describe('Stalled people', () => {
+  // Judged at T0 + 30 days, stalled after more than 14 days in the stage they stand at.
+  it('lists people who have been in their stage longer than the limit, longest first, in whole days', () => {
+    const { stalled } = funnel([
+      person('pg', T0 + 5 * DAY), // 25 days in awareness
+      person('pa', T0 + DAY, T0 + 2 * DAY), // 28 days in consideration
+      person('ph', T0 + 3 * DAY + 12 * HOUR), // 26.5 days in awareness: 26 whole days
+      person('fresh', T0 + 20 * DAY), // 10 days: not yet
+    ])
+    expect(stalled).toEqual([
+      { personId: 'pa', stage: 'consideration', enteredAt: T0 + 2 * DAY, days: 28 },
+      { personId: 'ph', stage: 'awareness', enteredAt: T0 + 3 * DAY + 12 * HOUR, days: 26 },
+      { personId: 'pg', stage: 'awareness', enteredAt: T0 + 5 * DAY, days: 25 },
+    ])
+  })
+
+  it('needs longer than the limit: exactly the limit is not stalled', () => {
+    // Consideration entered 14 days before asOf exactly.
+    const { stalled } = funnel([person('p', T0, T0 + 16 * DAY)])
+    expect(stalled).toEqual([])
+  })
+
+  it('judges where a person stood at asOf, ignoring stages entered after it', () => {
+    const { stalled } = funnel([person('p', T0 + 5 * DAY, T0 + 31 * DAY)])
+    // At T0 + 30 days they were still in awareness, for 25 days.
+    expect(stalled).toEqual([{ personId: 'p', stage: 'awareness', enteredAt: T0 + 5 * DAY, days: 25 }])
+  })
+
+  it('judges at asOf, which need not be the range’s end', () => {
+    const asOf = T0 + 10 * DAY
+    const { stalled } = funnel([person('p', T0 - 10 * DAY)], { asOf, stalledAfterMs: 14 * DAY })
+    expect(stalled).toEqual([{ personId: 'p', stage: 'awareness', enteredAt: T0 - 10 * DAY, days: 20 }])
+    expect(funnel([person('p', T0 - 10 * DAY)], { asOf: T0, stalledAfterMs: 14 * DAY }).stalled).toEqual([]) // 10 days then
+  })
+
+  it('does not list anyone who has not entered the journey by asOf', () => {
+    expect(funnel([person('p', T0 + 31 * DAY)]).stalled).toEqual([])
+  })
+
+  it('does not list people at the last stage: there is nowhere further to go', () => {
+    const { stalled } = funnel([person('p', T0, T0, T0, T0, T0, T0)])
+    expect(stalled).toEqual([])
+  })
+
+  it('lists only known people, not anonymous visitors or companies', () => {
+    const { stalled } = funnel([visitor('v', T0), company('c', T0), person('p', T0)])
+    expect(stalled.map((s) => s.personId)).toEqual(['p'])
+  })
+
+  it('orders people stalled equally long by id', () => {
+    const { stalled } = funnel([person('zed', T0), person('amy', T0)])
+    expect(stalled.map((s) => s.personId)).toEqual(['amy', 'zed'])
+  })
+})
