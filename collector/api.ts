@@ -1,32 +1,20 @@
-import { timingSafeEqual } from 'node:crypto'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { CONTENT_TYPES } from './export/formats'
 import { exportFileName, exportRows, parseExport } from './export/export'
 import { NotFound, runReport } from './reports'
 import { RequestError } from './request-params'
-import { hashSecret } from './sites'
+import { siteBySecret, type FindSiteBySecret } from './sites'
 import type { WaymarkConfig } from './stages/config'
 import type { Site, Store } from './store/types'
-
-/**
- * Which site a read token opens. The token is compared by its SHA-256 hash, in constant time
- * against every site's, so neither the answer nor its timing says how much of a guess was right.
- */
-export async function siteOfReadToken(store: Store, token: string): Promise<Site | undefined> {
-  const hash = Buffer.from(hashSecret(token), 'hex')
-  let found: Site | undefined
-  for (const site of await store.listSites()) if (timingSafeEqual(hash, Buffer.from(site.readTokenHash, 'hex'))) found = site
-  return found
-}
 
 type Access = { site: Site } | { status: 401 | 403 | 404; error: string }
 
 /** The site a request may read: its read token's, which must be the one it names in `site=` if it names one. */
-async function readAccess(store: Store, c: Context): Promise<Access> {
+async function readAccess(store: Store, findBySecret: FindSiteBySecret, c: Context): Promise<Access> {
   const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]
   if (!token) return { status: 401, error: "send the site's read token as Authorization: Bearer rt_… (waymark site add prints it)" }
-  const site = await siteOfReadToken(store, token)
+  const site = await findBySecret(token, 'readToken')
   if (!site) return { status: 401, error: 'this read token opens no site: check it, or add a site with waymark site add' }
   const named = c.req.query('site')
   if (named !== undefined && named !== site.id) {
@@ -60,9 +48,10 @@ function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array
 /** Exports and reports for analysts and marketers, each behind its site's read token. */
 export function readApi(store: Store, config: WaymarkConfig) {
   const api = new Hono<{ Variables: { site: Site } }>()
+  const findBySecret = siteBySecret(store)
   api.use('*', async (c, next) => {
     c.header('Cache-Control', 'private, no-store')
-    const access = await readAccess(store, c)
+    const access = await readAccess(store, findBySecret, c)
     if ('error' in access) {
       if (access.status === 401) c.header('WWW-Authenticate', 'Bearer realm="waymark"')
       return c.json({ error: access.error }, access.status)

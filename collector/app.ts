@@ -4,7 +4,8 @@ import { LIMITS } from '../shared/limits'
 import { BodyTooLarge, readBody } from './body'
 import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
-import { cachedSiteLookup } from './sites'
+import { segmentApi } from './segment/routes'
+import { cachedSiteLookup, siteBySecret } from './sites'
 import type { SnippetAsset } from './snippet-asset'
 import type { WaymarkConfig } from './stages/config'
 import type { Store, StoredEvent } from './store/types'
@@ -71,6 +72,7 @@ export function createApp({ store, commits, snippet, config }: AppParts): Hono {
   })
 
   app.route('/api', readApi(store, config))
+  app.route('/v1', segmentApi(commits, findSite, siteBySecret(store)))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

@@ -10,13 +10,18 @@ export class BodyTooLarge extends Error {}
  * request, which profiling showed to cost a sixth of the collector's CPU under load.
  */
 export async function readBody(c: Context, limit: number): Promise<string> {
+  return (await readBodyBytes(c, limit)).toString('utf8')
+}
+
+/** The body's bytes, as sent (still compressed, if it was), refusing more than `limit`. */
+export async function readBodyBytes(c: Context, limit: number): Promise<Buffer> {
   const declared = Number(c.req.header('Content-Length') ?? 0)
   if (declared > limit) throw new BodyTooLarge()
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
   if (!incoming) {
-    const text = await c.req.text()
-    if (Buffer.byteLength(text) > limit) throw new BodyTooLarge()
-    return text
+    const bytes = Buffer.from(await c.req.arrayBuffer())
+    if (bytes.length > limit) throw new BodyTooLarge()
+    return bytes
   }
   const chunks: Buffer[] = []
   let size = 0
@@ -28,5 +33,5 @@ export async function readBody(c: Context, limit: number): Promise<string> {
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Site, Store } from './store/types'
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
@@ -56,6 +56,31 @@ export const scriptTag = (collectorUrl: string, siteId: string) =>
   `<script defer src="${collectorUrl.replace(/\/+$/, '')}/w.js" data-site="${siteId}"></script>`
 
 export type FindSite = (id: string) => Promise<Site | undefined>
+
+/** Which site a secret opens, by its write key or its read token. */
+export type FindSiteBySecret = (secret: string, kind: 'writeKey' | 'readToken') => Promise<Site | undefined>
+
+/**
+ * Finds the site a secret belongs to. The secret is compared by its SHA-256 hash, in constant time
+ * against every site's, so neither the answer nor its timing says how much of a guess was right.
+ * The list of sites is read at most once per `ttlMs`.
+ */
+export function siteBySecret(store: Store, ttlMs = 5000): FindSiteBySecret {
+  let sites: { list: Site[]; until: number } | undefined
+  const match = (list: Site[], secret: string, kind: 'writeKey' | 'readToken') => {
+    const hash = Buffer.from(hashSecret(secret), 'hex')
+    let found: Site | undefined
+    for (const site of list) if (timingSafeEqual(hash, Buffer.from(kind === 'writeKey' ? site.writeKeyHash : site.readTokenHash, 'hex'))) found = site
+    return found
+  }
+  const load = async () => (sites = { list: await store.listSites(), until: Date.now() + ttlMs }).list
+  return async (secret, kind) => {
+    const fresh = !sites || sites.until <= Date.now()
+    const found = match(fresh ? await load() : sites!.list, secret, kind)
+    // A site added a moment ago is not in the remembered list yet.
+    return found ?? (fresh ? undefined : match(await load(), secret, kind))
+  }
+}
 
 /**
  * Site lookups for the ingest path, remembered for a few seconds: the store is asked at most

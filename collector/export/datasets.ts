@@ -94,6 +94,7 @@ const events: Dataset<EventRecord> = {
     text('site_id', (e) => e.siteId),
     text('visitor_id', (e) => e.visitorId),
     text('person_id', (e) => e.personId),
+    text('user_id', (e) => e.userId ?? null),
     text('session_id', (e) => e.sessionId),
     text('kind', (e) => e.kind),
     text('name', (e) => e.name),

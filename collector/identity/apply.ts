@@ -65,6 +65,22 @@ export function applyGroup(graph: IdentityGraph, event: IdentityEvent): void {
   if (person) joinCompany(graph, person, company, 'group')
 }
 
+/**
+ * An alias: `previousId` and `userId` name one person. A previous user id's person takes the new
+ * user id, or folds into the person who already has it; any other previous id is an anonymous
+ * id, which becomes the user's as an identify would make it.
+ */
+export function applyAlias(graph: IdentityGraph, event: { id: string; siteId: string; previousId: string; userId: string; at: number }): void {
+  const { siteId, previousId, userId, at } = event
+  const previous = graph.personByUserId(siteId, previousId)
+  if (!previous) return applyIdentify(graph, { id: event.id, siteId, visitorId: previousId, subject: userId, traits: {}, at })
+  const current = graph.personByUserId(siteId, userId)
+  if (current?.id === previous.id) return
+  // The previous user id is replaced, not kept beside the new one: a person has one user id.
+  if (!current) return graph.savePerson({ ...previous, userId })
+  graph.savePerson(mergeInto(graph, current, { ...previous, userId: null }))
+}
+
 function mergeInto(graph: IdentityGraph, target: Person, other: Person): Person {
   graph.relink(other.id, target.id)
   graph.renamePerson(other.id, target.id)

@@ -13,6 +13,8 @@ export const CHANNELS = [
   'Display',
   'Affiliate',
   'Other',
+  /** Not a web visit: events a back end or CRM sent with no page (a deal won, an invoice paid). */
+  'Offline',
 ] as const
 export type Channel = (typeof CHANNELS)[number]
 

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../store/types'
-import { attribute, type Channel } from './channel'
+import { attribute, type Attribution, type Channel } from './channel'
 
 /** A session ends after this long without activity. */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000
@@ -59,11 +59,14 @@ export function arrivalKey(event: StoredEvent): string | undefined {
   return [event.utmSource, event.utmMedium, event.utmCampaign, clickId, referrerHost].map((part) => part ?? '').join('|')
 }
 
+const OFFLINE: Attribution = { source: '(server)', medium: '(none)', channel: 'Offline' }
+
 const isConversion = (event: StoredEvent) => event.kind === 'form_submit' || event.kind === 'identify'
 
 /** A session begun by this event. */
 export function startSession(event: StoredEvent): Session {
-  const { source, medium, channel } = attribute(event)
+  // Server-side events come with no page: they touch the journey, but arrive from no channel.
+  const { source, medium, channel } = event.url ? attribute(event) : OFFLINE
   return extendSession(
     {
       id: event.id,

@@ -12,12 +12,18 @@ export interface Site {
   createdAt: number
 }
 
+/**
+ * What events are stored as: the snippet's kinds, and `alias` (two ids of one person), which only
+ * a server-side sender with the secret write key may send.
+ */
+export type StoredKind = EventKind | 'alias'
+
 /** An event as stored: the wire event, checked, with what the collector derived on arrival. */
 export interface StoredEvent {
   id: string
   siteId: string
   visitorId: string
-  kind: EventKind
+  kind: StoredKind
   name: string | null
   /** When it happened: the browser's time, corrected for the browser's clock skew (ms since the epoch). */
   occurredAt: number
@@ -46,6 +52,11 @@ export interface StoredEvent {
   device: string | null
   isBot: boolean
   props: Properties | null
+  /**
+   * The user id a server-side sender gave (Segment's `userId`): the event is that person's, and
+   * its visitor id becomes theirs. The snippet's events carry none (their identify names it).
+   */
+  userId?: string | null
 }
 
 /** A trait's latest value and when it was set. */
@@ -120,7 +131,7 @@ export interface EventQuery {
   /** Exclusive upper bound on occurredAt. */
   to?: number
   visitorId?: string
-  kinds?: EventKind[]
+  kinds?: StoredKind[]
 }
 
 /** An event with the person and session it belongs to (null for bots and events not yet sessionized). */

@@ -4,6 +4,7 @@ export const EVENT_COLUMNS = [
   'id', 'site_id', 'visitor_id', 'kind', 'name', 'occurred_at', 'received_at', 'url', 'path', 'title',
   'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'fbclid',
   'msclkid', 'li_fat_id', 'screen_width', 'language', 'timezone', 'browser', 'os', 'device', 'is_bot', 'props',
+  'user_id',
 ] as const
 
 export type EventRow = Record<(typeof EVENT_COLUMNS)[number], string | number | null>
@@ -13,7 +14,7 @@ export const eventValues = (e: StoredEvent): (string | number | null)[] => [
   e.id, e.siteId, e.visitorId, e.kind, e.name, e.occurredAt, e.receivedAt, e.url, e.path, e.title,
   e.referrer, e.utmSource, e.utmMedium, e.utmCampaign, e.utmTerm, e.utmContent, e.gclid, e.fbclid,
   e.msclkid, e.liFatId, e.screenWidth, e.language, e.timezone, e.browser, e.os, e.device, e.isBot ? 1 : 0,
-  e.props ? JSON.stringify(e.props) : null,
+  e.props ? JSON.stringify(e.props) : null, e.userId ?? null,
 ]
 
 export const eventFromRow = (r: EventRow): StoredEvent => ({
@@ -29,5 +30,6 @@ export const eventFromRow = (r: EventRow): StoredEvent => ({
   timezone: r.timezone as string | null, browser: r.browser as string | null, os: r.os as string | null,
   device: r.device as string | null, isBot: r.is_bot === 1,
   props: r.props === null ? null : JSON.parse(r.props as string),
+  userId: r.user_id as string | null,
 })
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { applyGroup, applyIdentify } from '../../identity/apply'
+import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { StageEntry, StageTransition } from '../../stages/progress'
@@ -120,9 +120,9 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     for (const event of events) {
       const stored = insertEvent.run(eventValues(event)).changes === 1
       if (!stored) continue
-      if (event.kind === 'identify' || event.kind === 'group') identity.push(event)
-      // Bots are stored but kept out of sessions and journeys.
-      if (!event.isBot && maintain) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
+      if (event.kind === 'identify' || event.kind === 'group' || event.kind === 'alias' || event.userId) identity.push(event)
+      // Bots are stored but kept out of sessions and journeys, and so are aliases: they say who, not what.
+      if (!event.isBot && event.kind !== 'alias' && maintain) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
     }
     // In the order they happened, whatever order their requests arrived in.
     identity.sort((a, b) => a.occurredAt - b.occurredAt)
@@ -135,8 +135,16 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
         traits: event.props ?? {},
         at: event.occurredAt,
       }
-      if (event.kind === 'identify') applyIdentify(graph, input)
-      else applyGroup(graph, input)
+      if (event.kind === 'alias') {
+        applyAlias(graph, { id: event.id, siteId: event.siteId, previousId: String(event.props!.previousId), userId: event.name!, at: event.occurredAt })
+        continue
+      }
+      // A user id on any event makes its visitor id that user's (an identify without traits).
+      if (event.userId && event.kind !== 'identify' && graph.personOfVisitor(event.siteId, event.visitorId)?.userId !== event.userId)
+        applyIdentify(graph, { ...input, subject: event.userId, traits: {} })
+      // An identify with neither user id nor email (traits of someone anonymous) names no one.
+      if (event.kind === 'identify' && event.name) applyIdentify(graph, input)
+      else if (event.kind === 'group') applyGroup(graph, input)
     }
   })
 
@@ -199,7 +207,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     }, delay)
   }
 
-  const visitorsOfSite = reader.prepare('SELECT * FROM events WHERE site_id = ? AND is_bot = 0 ORDER BY visitor_id, occurred_at, id')
+  const visitorsOfSite = reader.prepare("SELECT * FROM events WHERE site_id = ? AND is_bot = 0 AND kind != 'alias' ORDER BY visitor_id, occurred_at, id")
   function* eventsByVisitor(siteId: string): Generator<StoredEvent[]> {
     let current: StoredEvent[] = []
     for (const row of visitorsOfSite.iterate(siteId)) {

@@ -40,7 +40,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
        ORDER BY started_at DESC, id DESC LIMIT 1`,
     ),
     eventsFrom: db.prepare(
-      `SELECT * FROM events WHERE site_id = ? AND visitor_id = ? AND is_bot = 0 AND (occurred_at > ? OR (occurred_at = ? AND id >= ?))
+      `SELECT * FROM events WHERE site_id = ? AND visitor_id = ? AND is_bot = 0 AND kind != 'alias' AND (occurred_at > ? OR (occurred_at = ? AND id >= ?))
        ORDER BY occurred_at, id`,
     ),
     deleteSessionStagesFrom: db.prepare(

@@ -198,4 +198,8 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (owner_type, owner_id)
   ) WITHOUT ROWID;
   `,
+  // 5: the user id a server-side sender (the Segment-spec API) gave with an event
+  `
+  ALTER TABLE events ADD COLUMN user_id TEXT;
+  `,
 ]
