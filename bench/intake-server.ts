@@ -23,7 +23,7 @@ if (mode === 'bare') {
   )
 } else if (mode === 'collector') {
   const dbPath = join(mkdtempSync(join(tmpdir(), 'waymark-bench-')), 'waymark.db')
-  const collector = await startCollector({ port: 0, host: '127.0.0.1', dbPath })
+  const collector = await startCollector({ port: 0, host: '127.0.0.1', dbPath, limits: { perAddress: 0, perSite: 0 }, maxLoopLagMs: Infinity })
   const { site } = await addSite(collector.store, 'localhost')
   console.log(JSON.stringify({ port: collector.port, siteId: site.id, dbPath }))
   process.on('SIGTERM', async () => {

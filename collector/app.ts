@@ -1,7 +1,10 @@
+import type { Context, Next } from 'hono'
 import { Hono } from 'hono'
+import type { IncomingMessage } from 'node:http'
 import { readApi } from './api'
 import { LIMITS } from '../shared/limits'
 import { BodyTooLarge, readBody } from './body'
+import { DEFAULT_RATE_LIMITS, loopLag, MAX_LOOP_LAG_MS, MAX_PENDING_EVENTS, tokenBuckets, type RateLimits } from './ingest/admission'
 import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
 import { segmentApi } from './segment/routes'
@@ -16,12 +19,53 @@ export interface AppParts {
   snippet: SnippetAsset
   /** The journeys exports and reports speak of. */
   config: WaymarkConfig
+  limits?: RateLimits
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
+  trustProxy?: boolean
+  /** Events waiting for a commit past which batches get 503 (default MAX_PENDING_EVENTS). */
+  maxPendingEvents?: number
+  /** Event-loop lag past which batches get 503 (default MAX_LOOP_LAG_MS). */
+  maxLoopLagMs?: number
+}
+
+/** The client's address, for rate limiting only: it is never stored. */
+function clientAddress(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim()
+    if (forwarded) return forwarded
+  }
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? ''
+}
+
+/** Turns a request away before reading it: its body is drained, so the connection can go on. */
+function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: string) {
+  ;(c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.resume()
+  c.header('Retry-After', String(retryAfter))
+  c.header('Access-Control-Allow-Origin', '*')
+  return c.json({ error }, status)
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, config }: AppParts): Hono {
+export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS }: AppParts): Hono {
   const app = new Hono()
   const findSite = cachedSiteLookup(store)
+  const byAddress = tokenBuckets(limits.perAddress)
+  const bySite = tokenBuckets(limits.perSite)
+  const lag = loopLag()
+  /** How long a site that sent too much should wait (0: go ahead). */
+  const siteQuota = (siteId: string, events: number) => bySite.take(siteId, events)
+
+  // Past what the database can write, new batches are turned away at once: memory stays bounded,
+  // the snippet and Segment libraries retry after Retry-After, and it recovers by itself.
+  const admit = async (c: Context, next: Next) => {
+    if (c.req.method !== 'POST') return next()
+    if (commits.pending > maxPendingEvents || lag() > maxLoopLagMs) return turnAway(c, 503, 1, 'the collector is busy writing; retry in a second')
+    const wait = byAddress.take(clientAddress(c, trustProxy))
+    if (wait) return turnAway(c, 429, wait, `too many requests from this address; retry in ${wait} s`)
+    await next()
+  }
+  app.use('/e', admit)
+  app.use('/v1/*', admit)
 
   app.get('/w.js', (c) => {
     c.header('Content-Type', 'application/javascript; charset=utf-8')
@@ -67,12 +111,13 @@ export function createApp({ store, commits, snippet, config }: AppParts): Hono {
       referer: c.req.header('Referer'),
       userAgent: c.req.header('User-Agent'),
       receivedAt: Date.now(),
-    })
+    }, siteQuota)
+    if ('retryAfter' in outcome) c.header('Retry-After', String(outcome.retryAfter))
     return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)
   })
 
   app.route('/api', readApi(store, config))
-  app.route('/v1', segmentApi(commits, findSite, siteBySecret(store)))
+  app.route('/v1', segmentApi(commits, findSite, siteBySecret(store), siteQuota))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './ingest/admission'
 import { loadConfig, type WaymarkConfig } from './stages/config'
 
 export interface CollectorConfig {
@@ -11,6 +12,9 @@ export interface CollectorConfig {
   journeys: WaymarkConfig
   /** Where the journeys came from, for the start-up message. */
   journeysSource: string
+  limits: RateLimits
+  /** Take the client's address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean
 }
 
 export const DEFAULT_PORT = 8787
@@ -22,6 +26,13 @@ export interface ConfigFlags {
   db?: string
   url?: string
   config?: string
+}
+
+function rate(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const number = Number(value)
+  if (!Number.isFinite(number) || number < 0) throw new Error(`${name} "${value}" must be a number of requests or events a second (0: no limit)`)
+  return number
 }
 
 /** Settings from flags, then environment, then defaults. */
@@ -38,5 +49,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     host: flags.host ?? env.HOST,
     dbPath: resolve(flags.db ?? env.WAYMARK_DB ?? DEFAULT_DB),
     publicUrl: (flags.url ?? env.WAYMARK_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    limits: {
+      perAddress: rate(env.WAYMARK_RATE_PER_ADDRESS, 'WAYMARK_RATE_PER_ADDRESS', DEFAULT_RATE_LIMITS.perAddress),
+      perSite: rate(env.WAYMARK_RATE_PER_SITE, 'WAYMARK_RATE_PER_SITE', DEFAULT_RATE_LIMITS.perSite),
+    },
+    trustProxy: env.WAYMARK_TRUST_PROXY === '1' || env.WAYMARK_TRUST_PROXY === 'true',
   }
 }

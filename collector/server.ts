@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './app'
+import type { RateLimits } from './ingest/admission'
 import { groupCommit } from './ingest/group-commit'
 import { loadSnippetAsset } from './snippet-asset'
 import { DEFAULT_CONFIG, type WaymarkConfig } from './stages/config'
@@ -20,6 +21,11 @@ export interface CollectorOptions {
   host?: string
   dbPath: string
   journeys?: WaymarkConfig
+  /** Rate limits per client address and per site (default DEFAULT_RATE_LIMITS; 0 turns one off). */
+  limits?: RateLimits
+  trustProxy?: boolean
+  maxPendingEvents?: number
+  maxLoopLagMs?: number
   log?: (message: string) => void
 }
 
@@ -29,7 +35,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
-  const app = createApp({ store, commits, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG })
+  const app = createApp({ store, commits, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG, limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started))
     started.once('error', reject)

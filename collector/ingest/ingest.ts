@@ -19,6 +19,10 @@ export interface RequestFacts {
 export type IngestOutcome =
   | { status: 200 | 400; reply: IngestReply }
   | { status: 400 | 403 | 404; error: string }
+  | { status: 429; error: string; retryAfter: number }
+
+/** How long a site that has sent too many events should wait before the next (0: go ahead). */
+export type SiteQuota = (siteId: string, events: number) => number
 
 /** Where a browser request comes from: its Origin, or failing that its Referer. */
 function requestHost(facts: RequestFacts): string | undefined {
@@ -40,6 +44,7 @@ export async function ingestBatch(
   commits: GroupCommit<StoredEvent>,
   body: string,
   facts: RequestFacts,
+  quota: SiteQuota = () => 0,
 ): Promise<IngestOutcome> {
   let json: unknown
   try {
@@ -63,6 +68,9 @@ export async function ingestBatch(
       status: 403,
       error: `events for site "${siteId}" are taken only from ${site.domain} and its subdomains, not from ${host ?? 'a request without Origin'}`,
     }
+
+  const wait = quota(site.id, events.length)
+  if (wait) return { status: 429, error: `site "${siteId}" is sending more events than its limit; retry in ${wait} s`, retryAfter: wait }
 
   // The browser's clock may be wrong; the gap between its send time and our receive time says by how much.
   const skew = sentAt === undefined ? 0 : facts.receivedAt - sentAt

@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import { gunzipSync } from 'node:zlib'
 import { BodyTooLarge, readBodyBytes } from '../body'
 import type { GroupCommit } from '../ingest/group-commit'
+import type { SiteQuota } from '../ingest/ingest'
 import { parseUserAgent } from '../ingest/user-agent'
 import { hostMatchesDomain, type FindSite, type FindSiteBySecret } from '../sites'
 import type { Site, StoredEvent } from '../store/types'
@@ -68,7 +69,7 @@ async function sender(c: Context, body: Json, findBySecret: FindSiteBySecret, fi
  * /v1/identify, /v1/group, /v1/alias. Messages join the snippet's events in the same commit path,
  * identity graph, sessions and journeys.
  */
-export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite, findBySecret: FindSiteBySecret) {
+export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite, findBySecret: FindSiteBySecret, quota: SiteQuota = () => 0) {
   const api = new Hono()
   api.use('*', async (c, next) => {
     c.header('Access-Control-Allow-Origin', c.req.header('Origin') ?? '*')
@@ -104,6 +105,11 @@ export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite
       sentAt = typeof body.sentAt === 'string' ? Date.parse(body.sentAt) : undefined
     } else messages = [{ message: body, type }]
 
+    const wait = quota(who.site.id, messages.length)
+    if (wait) {
+      c.header('Retry-After', String(wait))
+      return c.json({ success: false, error: `this site is sending more events than its limit; retry in ${wait} s` }, 429)
+    }
     const kept: StoredEvent[] = []
     const rejected: { index: number; messageId?: string; reason: string }[] = []
     messages.forEach(({ message, type }, index) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ulid } from 'ulid'
 import type { WireBatch, WireEvent } from '../../shared/wire'
-import { startCollector, type RunningCollector } from '../../collector/server'
+import { startCollector, type CollectorOptions, type RunningCollector } from '../../collector/server'
 import { addSite } from '../../collector/sites'
 import type { StoredEvent } from '../../collector/store/types'
 
@@ -11,10 +11,17 @@ export const CHROME_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 
 /** A collector on a free port with its own SQLite file, and a site for example.com. */
-export async function collectorWithSite(domain = 'example.com') {
+export async function collectorWithSite(domain = 'example.com', options: Partial<CollectorOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'waymark-test-'))
   const dbPath = join(dir, 'waymark.db')
-  const collector: RunningCollector = await startCollector({ port: 0, host: '127.0.0.1', dbPath })
+  const collector: RunningCollector = await startCollector({
+    port: 0,
+    host: '127.0.0.1',
+    dbPath,
+    // Tests that load the store in this process block its event loop on purpose; only the admission tests judge its lag.
+    maxLoopLagMs: Infinity,
+    ...options,
+  })
   const { site, writeKey, readToken } = await addSite(collector.store, domain)
   const url = `http://127.0.0.1:${collector.port}`
   return {
