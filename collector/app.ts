@@ -26,6 +26,8 @@ export interface AppParts {
   maxPendingEvents?: number
   /** Event-loop lag past which batches get 503 (default MAX_LOOP_LAG_MS). */
   maxLoopLagMs?: number
+  /** Set once the collector is stopping: it then takes no new request. */
+  lifecycle?: { stopping: boolean }
 }
 
 /** The client's address, for rate limiting only: it is never stored. */
@@ -46,8 +48,13 @@ function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: stri
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS }: AppParts): Hono {
+export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false } }: AppParts): Hono {
   const app = new Hono()
+  app.use('*', async (c, next) => {
+    if (!lifecycle.stopping) return next()
+    c.header('Connection', 'close')
+    return turnAway(c, 503, 1, 'the collector is stopping; retry in a second')
+  })
   const findSite = cachedSiteLookup(store)
   const byAddress = tokenBuckets(limits.perAddress)
   const bySite = tokenBuckets(limits.perSite)

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './app'
 import type { RateLimits } from './ingest/admission'
@@ -29,15 +30,23 @@ export interface CollectorOptions {
   log?: (message: string) => void
 }
 
+/** How long a stop waits for open connections to finish their requests. */
+const STOP_GRACE_MS = 5000
+
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const store = openSqliteStore(options.dbPath, {
     config: options.journeys,
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
-  const app = createApp({ store, commits, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG, limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs })
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started))
+  const lifecycle = { stopping: false }
+  const app = createApp({
+    store, commits, lifecycle, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG,
+    limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs,
+  })
+  const server = await new Promise<Server>((resolve, reject) => {
+    // serve() makes a node:http server unless told to make another kind.
+    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started as Server)) as Server
     started.once('error', reject)
   })
   const port = (server.address() as AddressInfo).port
@@ -48,10 +57,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     store,
     close: () =>
       (closing ??= (async () => {
+        // New requests, even on open keep-alive connections, get 503 and Connection: close; those
+        // already taken finish. A client that holds a connection open past the grace time is cut off.
+        lifecycle.stopping = true
+        const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
         await new Promise<void>((done) => {
           server.close(() => done())
-          ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+          server.closeIdleConnections()
         })
+        clearTimeout(grace)
         await commits.drain()
         await store.close()
       })()),
