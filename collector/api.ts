@@ -1,25 +1,29 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { CONTENT_TYPES } from './export/formats'
+import { normalizeEmail } from './identity/free-mail'
 import { exportFileName, exportRows, parseExport } from './export/export'
 import { NotFound, runReport } from './reports'
 import { RequestError } from './request-params'
 import { siteBySecret, type FindSiteBySecret } from './sites'
 import type { WaymarkConfig } from './stages/config'
-import type { Site, Store } from './store/types'
+import type { PersonRef, Site, Store } from './store/types'
 
 type Access = { site: Site } | { status: 401 | 403 | 404; error: string }
 
-/** The site a request may read: its read token's, which must be the one it names in `site=` if it names one. */
-async function readAccess(store: Store, findBySecret: FindSiteBySecret, c: Context): Promise<Access> {
+const TOKEN_NAMES = { readToken: ['read token', 'rt_'], adminToken: ['admin token', 'at_'] } as const
+
+/** The site a request may act on: its token's, which must be the one it names in `site=` if it names one. */
+async function access(store: Store, findBySecret: FindSiteBySecret, c: Context, kind: 'readToken' | 'adminToken'): Promise<Access> {
+  const [name, prefix] = TOKEN_NAMES[kind]
   const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]
-  if (!token) return { status: 401, error: "send the site's read token as Authorization: Bearer rt_… (waymark site add prints it)" }
-  const site = await findBySecret(token, 'readToken')
-  if (!site) return { status: 401, error: 'this read token opens no site: check it, or add a site with waymark site add' }
+  if (!token) return { status: 401, error: `send the site's ${name} as Authorization: Bearer ${prefix}… (waymark site add prints it)` }
+  const site = await findBySecret(token, kind)
+  if (!site) return { status: 401, error: `this ${name} opens no site: check it, or add a site with waymark site add` }
   const named = c.req.query('site')
   if (named !== undefined && named !== site.id) {
     const exists = await store.findSite(named)
-    return exists ? { status: 403, error: `this read token is for another site than ${named}` } : { status: 404, error: `no site ${named}` }
+    return exists ? { status: 403, error: `this ${name} is for another site than ${named}` } : { status: 404, error: `no site ${named}` }
   }
   return { site }
 }
@@ -45,19 +49,31 @@ function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array
   })
 }
 
-/** Exports and reports for analysts and marketers, each behind its site's read token. */
+/** Exports and reports for analysts and marketers behind a site's read token; erasure behind its admin token. */
 export function readApi(store: Store, config: WaymarkConfig) {
   const api = new Hono<{ Variables: { site: Site } }>()
   const findBySecret = siteBySecret(store)
-  api.use('*', async (c, next) => {
+  const guard = (kind: 'readToken' | 'adminToken') => async (c: Context, next: () => Promise<void>) => {
     c.header('Cache-Control', 'private, no-store')
-    const access = await readAccess(store, findBySecret, c)
-    if ('error' in access) {
-      if (access.status === 401) c.header('WWW-Authenticate', 'Bearer realm="waymark"')
-      return c.json({ error: access.error }, access.status)
+    const granted = await access(store, findBySecret, c, kind)
+    if ('error' in granted) {
+      if (granted.status === 401) c.header('WWW-Authenticate', 'Bearer realm="waymark"')
+      return c.json({ error: granted.error }, granted.status)
     }
-    c.set('site', access.site)
+    c.set('site', granted.site)
     await next()
+  }
+  api.use('/export/*', guard('readToken'))
+  api.use('/reports/*', guard('readToken'))
+  api.use('/people', guard('adminToken'))
+
+  // Erasure: DELETE /api/people?email=… (or userId=, person=).
+  api.delete('/people', async (c) => {
+    const { email, userId, person } = c.req.query()
+    const ref: PersonRef | undefined = person ? { id: person } : email ? { email: normalizeEmail(email) ?? email } : userId ? { userId } : undefined
+    if (!ref) return c.json({ error: 'say whom to erase: email=, userId= or person=' }, 400)
+    const erased = await store.erasePerson(c.get('site').id, ref)
+    return erased ? c.json({ erased }) : c.json({ error: `no person with ${Object.entries(ref)[0].join(' ')} on this site` }, 404)
   })
 
   api.get('/export/:dataset', (c) => {

@@ -118,6 +118,7 @@ export function createApp({ store, commits, snippet, config, limits = DEFAULT_RA
       referer: c.req.header('Referer'),
       userAgent: c.req.header('User-Agent'),
       receivedAt: Date.now(),
+      privacySignal: c.req.header('Sec-GPC') === '1' || c.req.header('DNT') === '1',
     }, siteQuota)
     if ('retryAfter' in outcome) c.header('Retry-After', String(outcome.retryAfter))
     return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './app'
 import type { RateLimits } from './ingest/admission'
 import { groupCommit } from './ingest/group-commit'
+import { applyRetention, RETENTION_EVERY_MS } from './retention'
 import { loadSnippetAsset } from './snippet-asset'
 import { DEFAULT_CONFIG, type WaymarkConfig } from './stages/config'
 import { openSqliteStore } from './store/sqlite'
@@ -50,6 +51,13 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     started.once('error', reject)
   })
   const port = (server.address() as AddressInfo).port
+  const retain = () =>
+    applyRetention(store).then(
+      (done) => done.forEach(({ domain, deleted }) => options.log?.(`retention: deleted ${deleted} events of ${domain} past its retention`)),
+      (error) => console.error('waymark: deleting events past retention failed; trying again in an hour:', error),
+    )
+  void retain()
+  const retention = setInterval(retain, RETENTION_EVERY_MS).unref()
   let closing: Promise<void> | undefined
   return {
     url: `http://localhost:${port}`,
@@ -60,6 +68,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         // New requests, even on open keep-alive connections, get 503 and Connection: close; those
         // already taken finish. A client that holds a connection open past the grace time is cut off.
         lifecycle.stopping = true
+        clearInterval(retention)
         const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
         await new Promise<void>((done) => {
           server.close(() => done())

@@ -34,21 +34,30 @@ export interface NewSiteSecrets {
   writeKey: string
   /** Secret, for export and reports; shown once, stored only as a hash. */
   readToken: string
+  /** Secret, for erasure; shown once, stored only as a hash. */
+  adminToken: string
 }
+
+/** A new admin token for a site; only its hash is kept. */
+export const newAdminToken = () => 'at_' + randomToken(32)
 
 export async function addSite(store: Store, domainInput: string, now = Date.now()): Promise<NewSiteSecrets> {
   const domain = normalizeDomain(domainInput)
   const writeKey = 'wk_' + randomToken(32)
   const readToken = 'rt_' + randomToken(32)
+  const adminToken = newAdminToken()
   const site: Site = {
     id: randomToken(12),
     domain,
     writeKeyHash: hashSecret(writeKey),
     readTokenHash: hashSecret(readToken),
+    adminTokenHash: hashSecret(adminToken),
     createdAt: now,
+    retentionDays: null,
+    honorPrivacySignals: false,
   }
   await store.addSite(site)
-  return { site, writeKey, readToken }
+  return { site, writeKey, readToken, adminToken }
 }
 
 /** The exact tag a site owner pastes into every page. */
@@ -57,8 +66,10 @@ export const scriptTag = (collectorUrl: string, siteId: string) =>
 
 export type FindSite = (id: string) => Promise<Site | undefined>
 
-/** Which site a secret opens, by its write key or its read token. */
-export type FindSiteBySecret = (secret: string, kind: 'writeKey' | 'readToken') => Promise<Site | undefined>
+/** Which site a secret opens, by its write key, read token or admin token. */
+export type SecretKind = 'writeKey' | 'readToken' | 'adminToken'
+export type FindSiteBySecret = (secret: string, kind: SecretKind) => Promise<Site | undefined>
+const HASH_OF: Record<SecretKind, 'writeKeyHash' | 'readTokenHash' | 'adminTokenHash'> = { writeKey: 'writeKeyHash', readToken: 'readTokenHash', adminToken: 'adminTokenHash' }
 
 /**
  * Finds the site a secret belongs to. The secret is compared by its SHA-256 hash, in constant time
@@ -67,10 +78,13 @@ export type FindSiteBySecret = (secret: string, kind: 'writeKey' | 'readToken') 
  */
 export function siteBySecret(store: Store, ttlMs = 5000): FindSiteBySecret {
   let sites: { list: Site[]; until: number } | undefined
-  const match = (list: Site[], secret: string, kind: 'writeKey' | 'readToken') => {
+  const match = (list: Site[], secret: string, kind: SecretKind) => {
     const hash = Buffer.from(hashSecret(secret), 'hex')
     let found: Site | undefined
-    for (const site of list) if (timingSafeEqual(hash, Buffer.from(kind === 'writeKey' ? site.writeKeyHash : site.readTokenHash, 'hex'))) found = site
+    for (const site of list) {
+      const stored = site[HASH_OF[kind]]
+      if (stored && timingSafeEqual(hash, Buffer.from(stored, 'hex'))) found = site
+    }
     return found
   }
   const load = async () => (sites = { list: await store.listSites(), until: Date.now() + ttlMs }).list

@@ -7,7 +7,9 @@ import { exportRows, parseExport } from '../export/export'
 import { runReport } from '../reports'
 import { formatReport } from '../reports/tables'
 import { startCollector } from '../server'
-import { addSite, scriptTag } from '../sites'
+import { normalizeEmail } from '../identity/free-mail'
+import { addSite, hashSecret, newAdminToken, scriptTag } from '../sites'
+import type { SiteSettings } from '../store/types'
 import { openSqliteStore } from '../store/sqlite'
 
 const USAGE = `Usage: waymark <command> [options]
@@ -16,6 +18,11 @@ Commands:
   start                 run the collector
   site add <domain>     add a site; prints its id, its secret keys and the <script> tag to paste
   site list             list the sites
+  site set <site>       change a site's settings: --retention-days <n|off>, --privacy-signals <on|off>
+  site admin-token <site>
+                        make a new admin token for a site (the old one stops working)
+  person delete <email|user id>
+                        erase a person: their events, sessions, stage history, identity and traits
   rebuild               recompute every session and journey stage from the stored events
   export <what>         write sessions, events, people, companies or transitions as CSV, NDJSON or Parquet
                         (to --out, or standard output)
@@ -65,6 +72,8 @@ const OPTIONS = {
   company: { type: 'string' },
   domain: { type: 'string' },
   json: { type: 'boolean' },
+  'retention-days': { type: 'string' },
+  'privacy-signals': { type: 'string' },
 } as const
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
@@ -85,6 +94,20 @@ async function openForReading(flags: Flags) {
     )
   }
   return { store, site, journeys: config.journeys }
+}
+
+async function personCommand(args: string[], flags: Flags) {
+  if (args[0] !== 'delete' || !args[1]) throw new Error('use: waymark person delete <email or user id> [--site <site>]')
+  const { store, site } = await openForReading(flags)
+  try {
+    const key = args[1]
+    const email = normalizeEmail(key)
+    const erased = (email && (await store.erasePerson(site.id, { email }))) || (await store.erasePerson(site.id, { userId: key }))
+    if (!erased) throw new Error(`no person with email or user id "${key}" on ${site.domain}`)
+    console.log(`Erased person ${erased.personId} from ${site.domain}: ${erased.events} events, ${erased.sessions} sessions, ${erased.visitorIds} browser ids, their stage history, identity and traits`)
+  } finally {
+    await store.close()
+  }
 }
 
 async function exportCommand(dataset: string | undefined, flags: Flags) {
@@ -151,25 +174,53 @@ async function rebuild(flags: ConfigFlags) {
   }
 }
 
-async function site(args: string[], flags: ConfigFlags) {
+async function site(args: string[], flags: Flags) {
   const config = resolveConfig(flags)
   const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
   try {
     if (args[0] === 'add') {
       if (!args[1]) throw new Error('say which domain: npx waymark site add example.com')
-      const { site, writeKey, readToken } = await addSite(store, args[1])
+      const { site, writeKey, readToken, adminToken } = await addSite(store, args[1])
       console.log(`Added site ${site.domain}
   site id      ${site.id}    (public: goes in the tag)
   write key    ${writeKey}    (secret: for server-side sending; shown only now)
   read token   ${readToken}    (secret: for export and reports; shown only now)
+  admin token  ${adminToken}    (secret: for erasure; shown only now)
 
 Paste this tag into every page of ${site.domain}, inside <head>:
 ${scriptTag(config.publicUrl, site.id)}`)
     } else if (args[0] === 'list') {
       const sites = await store.listSites()
       if (!sites.length) console.log('No site yet: npx waymark site add example.com')
-      for (const site of sites) console.log(`${site.id}  ${site.domain}  added ${new Date(site.createdAt).toISOString()}`)
-    } else throw new Error(`unknown site command "${args[0] ?? ''}": use site add <domain> or site list`)
+      for (const site of sites)
+        console.log(
+          `${site.id}  ${site.domain}  added ${new Date(site.createdAt).toISOString()}` +
+            `  retention ${site.retentionDays ? site.retentionDays + ' days' : 'off'}  privacy signals ${site.honorPrivacySignals ? 'honoured' : 'off'}`,
+        )
+    } else if (args[0] === 'set' || args[0] === 'admin-token') {
+      const site = (await store.listSites()).find((s) => s.id === args[1] || s.domain === args[1])
+      if (!site) throw new Error(`no site "${args[1] ?? ''}": give its id or domain (waymark site list)`)
+      if (args[0] === 'admin-token') {
+        const token = newAdminToken()
+        await store.updateSite(site.id, { adminTokenHash: hashSecret(token) })
+        return console.log(`New admin token for ${site.domain}: ${token}  (secret: shown only now; the old one no longer works)`)
+      }
+      const settings: SiteSettings = {}
+      const retention = flags['retention-days']
+      if (retention !== undefined) {
+        const days = Number(retention)
+        if (retention !== 'off' && !(Number.isInteger(days) && days > 0)) throw new Error(`--retention-days "${retention}" must be a whole number of days, or off`)
+        settings.retentionDays = retention === 'off' ? null : days
+      }
+      const signals = flags['privacy-signals']
+      if (signals !== undefined) {
+        if (signals !== 'on' && signals !== 'off') throw new Error(`--privacy-signals "${signals}" must be on or off`)
+        settings.honorPrivacySignals = signals === 'on'
+      }
+      if (!Object.keys(settings).length) throw new Error('say what to set: --retention-days <n|off> or --privacy-signals <on|off>')
+      await store.updateSite(site.id, settings)
+      console.log(`Site ${site.domain}: ${Object.entries(settings).map(([k, v]) => `${k} ${v ?? 'off'}`).join(', ')} (a running collector applies it within a minute)`)
+    } else throw new Error(`unknown site command "${args[0] ?? ''}": use site add, list, set or admin-token`)
   } finally {
     await store.close()
   }
@@ -182,6 +233,7 @@ export async function main(argv: string[]) {
   if (command === 'start') return start(values)
   if (command === 'site') return site(rest, values)
   if (command === 'rebuild') return rebuild(values)
+  if (command === 'person') return personCommand(rest, values)
   if (command === 'export') return exportCommand(rest[0], values)
   if (command === 'report') return reportCommand(rest[0], values)
   throw new Error(`unknown command "${command}"\n\n${USAGE}`)

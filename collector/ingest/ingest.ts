@@ -14,6 +14,8 @@ export interface RequestFacts {
   referer: string | undefined
   userAgent: string | undefined
   receivedAt: number
+  /** The browser sent Global Privacy Control (Sec-GPC: 1) or Do Not Track (DNT: 1). */
+  privacySignal?: boolean
 }
 
 export type IngestOutcome =
@@ -69,6 +71,8 @@ export async function ingestBatch(
       error: `events for site "${siteId}" are taken only from ${site.domain} and its subdomains, not from ${host ?? 'a request without Origin'}`,
     }
 
+  // A site that honours privacy signals stores nothing from a browser that sends one, and says so only as "0 accepted".
+  if (site.honorPrivacySignals && facts.privacySignal) return { status: 200, reply: { accepted: 0, rejected: [] } }
   const wait = quota(site.id, events.length)
   if (wait) return { status: 429, error: `site "${siteId}" is sending more events than its limit; retry in ${wait} s`, retryAfter: wait }
 

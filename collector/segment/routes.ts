@@ -95,6 +95,8 @@ export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite
     if (!who)
       return fail(c, 401, "send the site's write key as the HTTP Basic user name (or writeKey in the body); from a browser, the site id, from the site's own pages")
 
+    // From a browser that asks not to be tracked, on a site that honours it: nothing is stored.
+    if (!who.trusted && who.site.honorPrivacySignals && (c.req.header('Sec-GPC') === '1' || c.req.header('DNT') === '1')) return c.json({ success: true })
     const receivedAt = Date.now()
     const facts = { site: who.site, receivedAt, userAgent: parseUserAgent(c.req.header('User-Agent')), parseUserAgent, trusted: who.trusted }
     let messages: { message: unknown; type: unknown }[]

@@ -9,7 +9,23 @@ export interface Site {
   domain: string
   writeKeyHash: string
   readTokenHash: string
+  /** For erasure; null for a site made before admin tokens (waymark site admin-token makes one). */
+  adminTokenHash: string | null
   createdAt: number
+  /** Raw events older than this many days are deleted (null: kept). */
+  retentionDays: number | null
+  /** Events from browsers that send Global Privacy Control or Do Not Track are not stored. */
+  honorPrivacySignals: boolean
+}
+
+export type SiteSettings = Partial<Pick<Site, 'adminTokenHash' | 'retentionDays' | 'honorPrivacySignals'>>
+
+/** What an erasure removed. */
+export interface Erasure {
+  personId: string
+  visitorIds: number
+  events: number
+  sessions: number
 }
 
 /**
@@ -253,6 +269,14 @@ export interface Store {
   /** Recomputes every session and stage of a site (or of all sites) from the stored events. */
   rebuild(siteId?: string): Promise<{ sites: number; visitors: number }>
   addSite(site: Site): Promise<void>
+  updateSite(id: string, settings: SiteSettings): Promise<void>
+  /**
+   * Removes a person for good: their events (under every visitor id of theirs), sessions, stage
+   * history, identity and traits; their company's stages are recomputed without them.
+   */
+  erasePerson(siteId: string, ref: PersonRef): Promise<Erasure | undefined>
+  /** Deletes a site's raw events that happened before `before`; returns how many. */
+  deleteEventsBefore(siteId: string, before: number): Promise<number>
   findSite(id: string): Promise<Site | undefined>
   listSites(): Promise<Site[]>
   /** Whether the store can take writes now (for /readyz). */

@@ -22,7 +22,7 @@ export async function collectorWithSite(domain = 'example.com', options: Partial
     maxLoopLagMs: Infinity,
     ...options,
   })
-  const { site, writeKey, readToken } = await addSite(collector.store, domain)
+  const { site, writeKey, readToken, adminToken } = await addSite(collector.store, domain)
   const url = `http://127.0.0.1:${collector.port}`
   return {
     url,
@@ -30,6 +30,7 @@ export async function collectorWithSite(domain = 'example.com', options: Partial
     site,
     writeKey,
     readToken,
+    adminToken,
     collector,
     /** POSTs a body to /e as the snippet would from a page on the site. */
     post: (body: unknown, headers: Record<string, string> = {}) =>

@@ -17,10 +17,14 @@ interface SiteRow {
   domain: string
   write_key_hash: string
   read_token_hash: string
+  admin_token_hash: string | null
   created_at: number
+  retention_days: number | null
+  honor_privacy_signals: number
 }
 const siteFromRow = (r: SiteRow): Site => ({
-  id: r.id, domain: r.domain, writeKeyHash: r.write_key_hash, readTokenHash: r.read_token_hash, createdAt: r.created_at,
+  id: r.id, domain: r.domain, writeKeyHash: r.write_key_hash, readTokenHash: r.read_token_hash, adminTokenHash: r.admin_token_hash,
+  createdAt: r.created_at, retentionDays: r.retention_days, honorPrivacySignals: r.honor_privacy_signals === 1,
 })
 
 /** Runs the migration steps this database has not run yet. */
@@ -227,6 +231,25 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     db.prepare("INSERT INTO meta (key, value) VALUES ('journeys', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(configHash)
     return { sites: siteIds.length, visitors }
   })
+  /** One transaction: everything of the person, then their company marked for recomputing. */
+  const erase = db.transaction((siteId: string, ref: PersonRef) => {
+    const row = rowByRef('people', siteId, ref, db) as { id: string; company_id: string | null } | undefined
+    if (!row) return
+    const visitors = JSON.stringify(db.prepare('SELECT visitor_id FROM identities WHERE site_id = ? AND person_id = ?').pluck().all(siteId, row.id))
+    const ofVisitors = 'site_id = ? AND visitor_id IN (SELECT value FROM json_each(?))'
+    db.prepare(`DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE ${ofVisitors})`).run(siteId, visitors)
+    const sessions = db.prepare(`DELETE FROM sessions WHERE ${ofVisitors}`).run(siteId, visitors).changes
+    const events = db.prepare(`DELETE FROM events WHERE ${ofVisitors}`).run(siteId, visitors).changes
+    db.prepare(`DELETE FROM pending_visitors WHERE ${ofVisitors}`).run(siteId, visitors)
+    for (const table of ['stage_entries', 'stage_transitions', 'owner_stages', 'pending_owners'])
+      db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ((owner_type = 'person' AND owner_id = ?) OR (owner_type = 'visitor' AND owner_id IN (SELECT value FROM json_each(?))))`).run(siteId, row.id, visitors)
+    db.prepare('DELETE FROM identity_conflicts WHERE site_id = ? AND (kept_person_id = ? OR refused_person_id = ? OR visitor_id IN (SELECT value FROM json_each(?)))').run(siteId, row.id, row.id, visitors)
+    db.prepare('DELETE FROM traits WHERE subject_id = ?').run(row.id)
+    const visitorIds = db.prepare('DELETE FROM identities WHERE site_id = ? AND person_id = ?').run(siteId, row.id).changes
+    db.prepare('DELETE FROM people WHERE id = ?').run(row.id)
+    if (row.company_id) markOwner.run(siteId, 'company', row.company_id)
+    return { personId: row.id, visitorIds, events, sessions }
+  })
   const allSites = () => (db.prepare('SELECT id FROM sites').pluck().all() as string[])
 
   // Stages computed under another configuration (or none) are stale: recompute them now.
@@ -240,7 +263,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   // What a crash left undone.
   catchUp()
   const insertSite = db.prepare(
-    'INSERT INTO sites (id, domain, write_key_hash, read_token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO sites (id, domain, write_key_hash, read_token_hash, admin_token_hash, created_at, retention_days, honor_privacy_signals)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
@@ -276,9 +300,9 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const activityOf = (person: Person) => activity.get(person.siteId, person.id) as Activity
   /** A person or company by whichever key the reference gives (id, email, userId, domain or groupId). */
   const REF_COLUMNS: Record<string, string> = { id: 'id', email: 'email', userId: 'user_id', domain: 'domain', groupId: 'group_id' }
-  const rowByRef = (table: 'people' | 'companies', siteId: string, ref: PersonRef | CompanyRef) => {
+  const rowByRef = (table: 'people' | 'companies', siteId: string, ref: PersonRef | CompanyRef, connection = reader) => {
     const [key, value] = Object.entries(ref)[0]
-    return reader.prepare(`SELECT * FROM ${table} WHERE site_id = ? AND ${REF_COLUMNS[key]} = ?`).get(siteId, value)
+    return connection.prepare(`SELECT * FROM ${table} WHERE site_id = ? AND ${REF_COLUMNS[key]} = ?`).get(siteId, value)
   }
   const readCompany = (id: string): Company | undefined => {
     const row = companyById.get(id)
@@ -345,7 +369,21 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       return rebuild(siteId ? [siteId] : allSites())
     },
     async addSite(site) {
-      insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.createdAt)
+      insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.adminTokenHash, site.createdAt, site.retentionDays, site.honorPrivacySignals ? 1 : 0)
+    },
+    async updateSite(id, settings) {
+      const columns = { adminTokenHash: 'admin_token_hash', retentionDays: 'retention_days', honorPrivacySignals: 'honor_privacy_signals' } as const
+      for (const [key, column] of Object.entries(columns)) {
+        const value = settings[key as keyof typeof columns]
+        if (value !== undefined) db.prepare(`UPDATE sites SET ${column} = ? WHERE id = ?`).run(typeof value === 'boolean' ? Number(value) : value, id)
+      }
+    },
+    async erasePerson(siteId, ref) {
+      catchUp()
+      return erase(siteId, ref)
+    },
+    async deleteEventsBefore(siteId, before) {
+      return db.prepare('DELETE FROM events WHERE site_id = ? AND occurred_at < ?').run(siteId, before).changes
     },
     async findSite(id) {
       const row = selectSite.get(id) as SiteRow | undefined

@@ -202,4 +202,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE events ADD COLUMN user_id TEXT;
   `,
+  // 6: per-site settings: an admin token (erasure), raw-event retention, privacy signals
+  `
+  ALTER TABLE sites ADD COLUMN admin_token_hash TEXT;
+  ALTER TABLE sites ADD COLUMN retention_days INTEGER;
+  ALTER TABLE sites ADD COLUMN honor_privacy_signals INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
