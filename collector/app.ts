@@ -28,6 +28,8 @@ export interface AppParts {
   maxLoopLagMs?: number
   /** Set once the collector is stopping: it then takes no new request. */
   lifecycle?: { stopping: boolean }
+  /** Acknowledge bots' events without storing them (default: store them, out of sessions and journeys). */
+  dropBots?: boolean
 }
 
 /** The client's address, for rate limiting only: it is never stored. */
@@ -48,7 +50,7 @@ function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: stri
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false } }: AppParts): Hono {
+export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false }: AppParts): Hono {
   const app = new Hono()
   app.use('*', async (c, next) => {
     if (!lifecycle.stopping) return next()
@@ -119,6 +121,7 @@ export function createApp({ store, commits, snippet, config, limits = DEFAULT_RA
       userAgent: c.req.header('User-Agent'),
       receivedAt: Date.now(),
       privacySignal: c.req.header('Sec-GPC') === '1' || c.req.header('DNT') === '1',
+      dropBots,
     }, siteQuota)
     if ('retryAfter' in outcome) c.header('Retry-After', String(outcome.retryAfter))
     return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)

@@ -15,6 +15,8 @@ export interface CollectorConfig {
   limits: RateLimits
   /** Take the client's address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean
+  /** WAYMARK_BOTS=drop: bots' events are acknowledged and not stored. */
+  dropBots: boolean
 }
 
 export const DEFAULT_PORT = 8787
@@ -33,6 +35,12 @@ function rate(value: string | undefined, name: string, fallback: number): number
   const number = Number(value)
   if (!Number.isFinite(number) || number < 0) throw new Error(`${name} "${value}" must be a number of requests or events a second (0: no limit)`)
   return number
+}
+
+function bots(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'store') return false
+  if (value === 'drop') return true
+  throw new Error(`WAYMARK_BOTS "${value}" must be store (the default: kept, but out of sessions and journeys) or drop`)
 }
 
 /** Settings from flags, then environment, then defaults. */
@@ -54,5 +62,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
       perSite: rate(env.WAYMARK_RATE_PER_SITE, 'WAYMARK_RATE_PER_SITE', DEFAULT_RATE_LIMITS.perSite),
     },
     trustProxy: env.WAYMARK_TRUST_PROXY === '1' || env.WAYMARK_TRUST_PROXY === 'true',
+    dropBots: bots(env.WAYMARK_BOTS),
   }
 }

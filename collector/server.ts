@@ -28,6 +28,7 @@ export interface CollectorOptions {
   trustProxy?: boolean
   maxPendingEvents?: number
   maxLoopLagMs?: number
+  dropBots?: boolean
   log?: (message: string) => void
 }
 
@@ -44,6 +45,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const app = createApp({
     store, commits, lifecycle, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG,
     limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs,
+    dropBots: options.dropBots,
   })
   const server = await new Promise<Server>((resolve, reject) => {
     // serve() makes a node:http server unless told to make another kind.

@@ -11,6 +11,8 @@ export interface BatchEnvelope {
   screenWidth: number | undefined
   language: string | undefined
   timezone: string | undefined
+  /** The browser said it is driven by automation. */
+  automated: boolean
   events: unknown[]
 }
 
@@ -50,6 +52,7 @@ export function checkBatch(body: unknown): Checked<BatchEnvelope> {
       visitorId: body.v,
       sentAt: body.t as number | undefined,
       screenWidth: body.sw as number | undefined,
+      automated: body.b === 1,
       language: language.value,
       timezone: timezone.value,
       events: body.e,

@@ -76,6 +76,8 @@ export interface WireBatch {
   t: number
   /** screen.width */
   sw?: number
+  /** 1 when the browser is driven by automation (navigator.webdriver): the batch counts as a bot's. */
+  b?: 1
   /** navigator.language */
   l?: string
   /** The browser's IANA time zone. */

@@ -26,12 +26,14 @@ safe(() => {
     sw: screen.width,
     l: navigator.language,
     z: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    // A browser driven by automation (headless crawlers, test robots) says so; the collector counts it as a bot.
+    b: navigator.webdriver ? 1 : void 0,
   }
-  const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid)
+  const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid, script.getAttribute('data-consent') == 'required')
   const people = identity(sender, envelope)
   let abandonForms: (inApp?: boolean) => void = () => {}
   safe(() => (abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)))()
-  const commands: Record<string, Command> = { ...people, page: pageviews(sender.enqueue, () => abandonForms(true)) }
+  const commands: Record<string, Command> = { ...people, consent: sender.consent, page: pageviews(sender.enqueue, () => abandonForms(true)) }
 
   // Leaving: what the features still hold is queued, then everything leaves with sendBeacon.
   const leave = safe(() => {

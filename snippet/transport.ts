@@ -1,5 +1,6 @@
 import type { WireBatch, WireEvent } from '../shared/wire'
 import { here } from './location'
+import { load, save } from './storage'
 
 /** Events waiting at most this long before they leave together in one request. */
 const BATCH_DELAY_MS = 1000
@@ -8,6 +9,11 @@ const MAX_RETRY_DELAY_MS = 60_000
 /** Events per request, and bytes: under the collector's limits and the 64 KB keepalive and beacon budget. */
 const MAX_BATCH = 50
 const MAX_BATCH_BYTES = 60_000
+/** Unsent batches are kept across page loads in first-party storage, up to about this many characters (oldest dropped first). */
+const MAX_KEPT_CHARS = 30_000
+const KEPT_KEY = 'waymark_q'
+/** '1': the visitor said no (waymark('consent', false)); '0': yes. */
+const CONSENT_KEY = 'waymark_optout'
 
 export type Envelope = Omit<WireBatch, 'e' | 't'>
 export type Enqueue = (event: Omit<WireEvent, 'id' | 't' | 'u'> & { u?: string }) => void
@@ -15,6 +21,8 @@ export interface Transport {
   enqueue: Enqueue
   /** Sends everything waiting now; `leaving` when the page is hiding, so sendBeacon carries it. */
   flush: (leaving?: boolean) => void
+  /** The visitor's answer to a consent banner: no drops everything and sends nothing again; yes sends what waited for it. */
+  consent: (yes: unknown) => void
 }
 
 /** A batch on its way: the envelope of the moment it was formed, and its events as JSON. */
@@ -32,11 +40,24 @@ interface Batch {
  * every event has its own id, so a resend is never stored twice. A 4xx other than 429 means the
  * collector judged the events and kept the valid ones: resending would change nothing.
  */
-export const transport = (endpoint: string, envelope: Envelope, makeId: () => string): Transport => {
+export const transport = (endpoint: string, envelope: Envelope, makeId: () => string, consentRequired?: boolean): Transport => {
   let queue: string[] = []
-  let failed: Batch[] = []
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let retryDelay = 0
+  // Consent: '1' no; '0' yes; none: yes, unless the tag asks to wait for an answer (data-consent="required").
+  let answer = load(CONSENT_KEY) || (consentRequired ? '' : '0')
+  // Batches not yet acknowledged by a fetch, also kept in storage so a reload (or an outage) loses none.
+  let unsent: Batch[] = []
+  let failed: Batch[] = []
+  const keep = () => {
+    let kept: string
+    while ((kept = JSON.stringify(unsent.map((b) => [b.envelope_, b.events_]))).length > MAX_KEPT_CHARS) unsent.shift()
+    save(KEPT_KEY, unsent.length ? kept : '')
+  }
+  const settled = (batch: Batch) => {
+    unsent = unsent.filter((b) => b != batch)
+    keep()
+  }
 
   const schedule = (delay: number) => {
     if (!timer) timer = setTimeout(flush, delay)
@@ -44,11 +65,13 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
 
   const post = (batch: Batch, leaving?: boolean) => {
     const body = JSON.stringify({ ...batch.envelope_, t: Date.now() }).slice(0, -1) + ',"e":[' + batch.events_ + ']}'
-    if (leaving && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return
+    unsent.indexOf(batch) < 0 && unsent.push(batch) && keep()
+    if (leaving && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return settled(batch)
     fetch(endpoint, { method: 'POST', body, keepalive: true })
       .then((response) => {
         if (response.status == 429 || response.status > 499) throw 0
         retryDelay = 0
+        settled(batch)
       })
       .catch(() => {
         failed.push(batch)
@@ -59,6 +82,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
   const flush = (leaving?: boolean) => {
     clearTimeout(timer)
     timer = 0
+    if (answer != '0') return
     failed.splice(0).forEach((batch) => post(batch, leaving))
     while (queue.length) {
       let bytes = 0
@@ -68,8 +92,24 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     }
   }
 
+  // What an earlier page could not send goes first.
+  try {
+    failed = JSON.parse(load(KEPT_KEY) || '[]').map((b: [Envelope, string[]]) => ({ envelope_: b[0], events_: b[1] }))
+  } catch {}
+  unsent = failed.slice()
+  failed.length && schedule(BATCH_DELAY_MS)
+
   return {
+    consent: (yes) => {
+      save(CONSENT_KEY, (answer = yes ? '0' : '1'))
+      if (yes) return flush()
+      queue = []
+      failed = unsent = []
+      keep()
+    },
     enqueue: (event) => {
+      // Refused, or waiting for an answer with enough held already.
+      if (answer == '1' || queue.length > 499) return
       const full = { id: makeId(), t: Date.now(), u: here(), ...event } as WireEvent
       let json: string
       try {

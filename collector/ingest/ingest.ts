@@ -16,6 +16,8 @@ export interface RequestFacts {
   receivedAt: number
   /** The browser sent Global Privacy Control (Sec-GPC: 1) or Do Not Track (DNT: 1). */
   privacySignal?: boolean
+  /** Bots' events are acknowledged and not stored (default: stored, and kept out of sessions and journeys). */
+  dropBots?: boolean
 }
 
 export type IngestOutcome =
@@ -56,7 +58,7 @@ export async function ingestBatch(
   }
   const batch = checkBatch(json)
   if (!batch.ok) return { status: 400, error: batch.reason }
-  const { siteId, visitorId, sentAt, screenWidth, language, timezone, events } = batch.value
+  const { siteId, visitorId, sentAt, screenWidth, language, timezone, automated, events } = batch.value
 
   const site = await findSite(siteId)
   if (!site)
@@ -78,7 +80,9 @@ export async function ingestBatch(
 
   // The browser's clock may be wrong; the gap between its send time and our receive time says by how much.
   const skew = sentAt === undefined ? 0 : facts.receivedAt - sentAt
-  const client = parseUserAgent(facts.userAgent)
+  const parsed = parseUserAgent(facts.userAgent)
+  const client = automated ? { ...parsed, isBot: true } : parsed
+  if (client.isBot && facts.dropBots) return { status: 200, reply: { accepted: events.length, rejected: [] } }
   const kept: StoredEvent[] = []
   const rejected: IngestReply['rejected'] = []
   events.forEach((raw, index) => {

@@ -48,7 +48,7 @@ describe('The wire schema', () => {
   it('checks the batch around the events', () => {
     expect(checkBatch({ s: 'site', v: ID, t: 1.7e12, sw: 1280, l: 'en', z: 'UTC', e: [{}] })).toEqual({
       ok: true,
-      value: { siteId: 'site', visitorId: ID, sentAt: 1.7e12, screenWidth: 1280, language: 'en', timezone: 'UTC', events: [{}] },
+      value: { siteId: 'site', visitorId: ID, sentAt: 1.7e12, screenWidth: 1280, language: 'en', timezone: 'UTC', automated: false, events: [{}] },
     })
     expect(checkBatch({ s: '', v: ID, e: [{}] })).toMatchObject({ ok: false, reason: expect.stringMatching(/"s" \(the site id\)/) })
     expect(checkBatch({ s: 's', v: ID, sw: 1.5, e: [{}] })).toMatchObject({ ok: false, reason: expect.stringMatching(/"sw"/) })

@@ -116,3 +116,36 @@ describe('Transport', () => {
     expect(init.headers).toBeUndefined()
   })
 })
+
+describe('Transport across page loads', () => {
+  it('keeps what it could not send in first-party storage, and the next page sends it first', async () => {
+    page = await openPage({ respond: () => 'offline' })
+    page.window.history.pushState({}, '', '/pricing')
+    await page.advance(1000)
+    const kept = page.window.localStorage.getItem('waymark_q')!
+    const lost = page.events().map((e) => e.id)
+    expect(lost).toHaveLength(2)
+    await page.close()
+
+    // The visitor reloads once the network is back.
+    page = await openPage({ storage: { waymark_q: kept } })
+    await page.advance(1000)
+    const sent = page.events().map((e) => e.id)
+    expect(sent.slice(0, 2)).toEqual(lost) // the earlier page's, first, with their own ids
+    expect(sent).toHaveLength(3) // and this page's view
+    // Acknowledged: nothing is kept any more.
+    expect(page.window.localStorage.getItem('waymark_q')).toBeNull()
+  })
+
+  it('keeps a bounded amount, dropping the oldest first', async () => {
+    page = await openPage({ respond: () => 'offline' })
+    page.window.eval("for (let i = 0; i < 400; i++) waymark('track', 'Scrolled', { text: 'x'.repeat(200), i })")
+    await page.advance(60_000)
+    const kept = page.window.localStorage.getItem('waymark_q')!
+    expect(kept.length).toBeLessThanOrEqual(30_000)
+    const events = (JSON.parse(kept) as [unknown, string[]][]).flatMap(([, events]) => events.map((e) => JSON.parse(e)))
+    // The newest are the ones kept.
+    expect(events.at(-1).p.i).toBe(399)
+    expect(events.length).toBeGreaterThan(50)
+  })
+})
