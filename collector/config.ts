@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './ingest/admission'
+import { DEFAULT_RATE_LIMITS, MAX_LOOP_LAG_MS, type RateLimits } from './ingest/admission'
 import { loadConfig, type WaymarkConfig } from './stages/config'
 
 export interface CollectorConfig {
@@ -17,6 +17,8 @@ export interface CollectorConfig {
   trustProxy: boolean
   /** WAYMARK_BOTS=drop: bots' events are acknowledged and not stored. */
   dropBots: boolean
+  /** WAYMARK_MAX_LAG_MS: event-loop lag past which batches get 503. */
+  maxLoopLagMs: number
 }
 
 export const DEFAULT_PORT = 8787
@@ -63,5 +65,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     },
     trustProxy: env.WAYMARK_TRUST_PROXY === '1' || env.WAYMARK_TRUST_PROXY === 'true',
     dropBots: bots(env.WAYMARK_BOTS),
+    maxLoopLagMs: rate(env.WAYMARK_MAX_LAG_MS, 'WAYMARK_MAX_LAG_MS', MAX_LOOP_LAG_MS) || Infinity,
   }
 }
