@@ -78,7 +78,7 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (!isObject(raw)) return refuse('an event must be a JSON object')
   if (typeof raw.id !== 'string' || !ULID_PATTERN.test(raw.id)) return refuse('"id" must be a ULID')
   if (typeof raw.k !== 'string' || !Object.hasOwn(KIND_CODES, raw.k))
-    return refuse(`"k" must be a kind code (${KIND_OPTIONS}); got ${JSON.stringify(raw.k)?.slice(0, 40)}`)
+    return refuse(`"k" must be a kind code (${KIND_OPTIONS}); got ${typeof raw.k === 'string' ? JSON.stringify(raw.k.slice(0, 40)) : `a ${Array.isArray(raw.k) ? 'list' : typeof raw.k}`}`)
   const kind: EventKind = KIND_CODES[raw.k as keyof typeof KIND_CODES]
   if (!isTime(raw.t)) return refuse('"t" must be a time in ms since the epoch')
   if (typeof raw.u !== 'string' || raw.u.length > LIMITS.urlLength || !isHttpUrl(raw.u))

@@ -34,7 +34,11 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>): GroupCommi
       await write(batch.flatMap((waiter) => waiter.items))
       for (const waiter of batch) waiter.resolve()
     } catch (error) {
-      for (const waiter of batch) waiter.reject(error)
+      if (batch.length === 1) return batch[0].reject(error)
+      // One request's items may be what the store refused: each request is committed on its own
+      // then, so the others are not failed with it.
+      for (const waiter of batch)
+        await write(waiter.items).then(waiter.resolve, waiter.reject)
     }
   }
 

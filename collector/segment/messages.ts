@@ -44,6 +44,20 @@ function time(value: unknown): number {
   return Date.parse(value)
 }
 
+/** Times before this are a broken clock or a mistake, not history: Segment's own API was made in 2012. */
+const EARLIEST = Date.UTC(2000, 0, 1)
+/** Absent, or a real time from 2000 to a year from now (a sender's clock may run ahead; sentAt corrects it). */
+const plausible = (ms: number | undefined) => ms === undefined || (Number.isFinite(ms) && ms >= EARLIEST && ms < Date.now() + 365 * 86_400_000)
+
+/** A message's size as JSON; one nested too deeply to measure counts as too large. */
+function messageBytes(message: Json): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(message))
+  } catch {
+    return Infinity
+  }
+}
+
 const text = (value: unknown, max: number) => (typeof value === 'string' && value ? value.slice(0, max) : null)
 
 function properties(value: unknown, field: string): Checked<Properties | null> {
@@ -92,7 +106,7 @@ const NO_PAGE: PageFacts & { title: null; referrer: null } = {
  */
 export function segmentEvent(raw: unknown, type: SegmentType, sentAt: number | undefined, facts: MessageFacts): Checked<StoredEvent> {
   if (!isObject(raw)) return refuse('a message must be a JSON object')
-  if (Buffer.byteLength(JSON.stringify(raw)) > SEGMENT_LIMITS.messageBytes) return refuse(`the message is larger than ${SEGMENT_LIMITS.messageBytes / 1024} KB`)
+  if (messageBytes(raw) > SEGMENT_LIMITS.messageBytes) return refuse(`the message is larger than ${SEGMENT_LIMITS.messageBytes / 1024} KB, or nests too deeply`)
   const userId = id(raw.userId)
   const anonymousId = id(raw.anonymousId)
   if (!userId && !anonymousId) return refuse('a message needs a userId or an anonymousId')
@@ -104,10 +118,11 @@ export function segmentEvent(raw: unknown, type: SegmentType, sentAt: number | u
 
   const timestamp = raw.timestamp === undefined ? undefined : time(raw.timestamp)
   const messageSentAt = raw.sentAt === undefined ? sentAt : time(raw.sentAt)
-  if (Number.isNaN(timestamp) || Number.isNaN(messageSentAt)) return refuse('"timestamp" and "sentAt" must be ISO 8601 times')
+  if (!plausible(timestamp) || !plausible(messageSentAt)) return refuse('"timestamp" and "sentAt" must be ISO 8601 times, from 2000 on')
   const skew = timestamp !== undefined && messageSentAt !== undefined ? facts.receivedAt - messageSentAt : 0
   // Never in the future: a clock ahead of ours, uncorrected, would otherwise reorder the journey.
   const occurredAt = Math.min(Math.round(timestamp === undefined ? facts.receivedAt : timestamp + skew), facts.receivedAt)
+  if (occurredAt < EARLIEST) return refuse('"timestamp", corrected by "sentAt", falls before 2000: check the sender\'s clock')
 
   const field = type === 'identify' || type === 'group' ? 'traits' : 'properties'
   const props = properties(raw[field], field)

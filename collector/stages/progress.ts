@@ -37,8 +37,9 @@ export function matches(globs: string | string[], value: string | null | undefin
   })
 }
 
-const sameValue = (want: unknown, got: unknown) =>
-  (Array.isArray(want) ? want : [want]).some((w) => String(w).toLowerCase() === String(got ?? '').toLowerCase())
+/** A trait's value as text to compare: objects (which a page may send) as their JSON, never by their own toString. */
+const asText = (value: unknown) => (value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value ?? '')).toLowerCase()
+const sameValue = (want: unknown, got: unknown) => (Array.isArray(want) ? want : [want]).some((w) => asText(w) === asText(got))
 
 /** Each session-local key of a condition, as a test of one event (with what came before it in the session). */
 function localTests(condition: Condition, session: Session): ((event: StoredEvent, seen: { pageviews: number }) => boolean)[] {

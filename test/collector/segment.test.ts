@@ -129,6 +129,31 @@ describe('the Segment-spec API (/v1)', () => {
     expect(await stored()).toEqual([])
   })
 
+  it('refuses times no clock could mean: before 2000, or not finite', async () => {
+    const reply = await send('batch', {
+      batch: [
+        { type: 'identify', userId: 'u1', timestamp: '1969-12-31T23:59:59Z' },
+        { type: 'track', anonymousId: 'a1', event: 'E', timestamp: -8.7e15 },
+        { type: 'track', anonymousId: 'a1', event: 'E', sentAt: '+275760-09-13T00:00:00.000Z', timestamp: '2026-01-01T00:00:00Z' },
+      ],
+    })
+    expect(reply.status).toBe(400)
+    const { rejected } = await reply.json()
+    expect(rejected.map((r: { index: number }) => r.index)).toEqual([0, 1, 2])
+    expect(rejected[0].reason).toMatch(/from 2000 on/)
+    // A timestamp of 1e400 parses as Infinity.
+    expect((await send('track', '{"anonymousId": "a1", "event": "E", "timestamp": -1e400}')).status).toBe(400)
+    expect(await stored()).toEqual([])
+  })
+
+  it('refuses a message nested too deeply to measure, keeping the rest', async () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const response = await send('batch', `{"batch": [{"type": "track", "userId": "u1", "event": "Deep", "context": ${deep}}, {"type": "track", "userId": "u1", "event": "Fine"}]}`)
+    expect(response.status).toBe(400)
+    expect((await response.json()).rejected[0].reason).toMatch(/nests too deeply/)
+    expect((await stored()).map((e) => e.name)).toEqual(['Fine'])
+  })
+
   it('stores a resent messageId once, by whichever endpoint it comes', async () => {
     const message = { userId: 'u1', event: 'Deal Won', messageId: 'crm-deal-42' }
     await send('track', message)

@@ -165,13 +165,32 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
    * batches of one visitor, person or company since the last pass cost one recomputation.
    * Returns whether anything is left (passes take at most CATCH_UP_BATCH visitors).
    */
+  /**
+   * One owner's or visitor's recomputation in a savepoint of its own: if it fails (a bug, or data
+   * no rule foresaw), it alone is rolled back and skipped until its next event, and the others
+   * still catch up; one poisoned visitor must not stop every session and stage from following.
+   */
+  const isolated = <Args extends unknown[]>(what: string, work: (...args: Args) => void) => {
+    const step = db.transaction(work)
+    return (...args: Args) => {
+      try {
+        step(...args)
+      } catch (error) {
+        console.error(`waymark: recomputing ${what} ${JSON.stringify(args).slice(0, 200)} failed; it is skipped until its next event:`, error)
+      }
+    }
+  }
+  const refreshVisitor = isolated('the sessions of visitor', journeys.refreshVisitor)
+  const refreshOwner = isolated('the stages of', journeys.refreshOwner)
+  const refreshCompany = isolated('the stages of company', journeys.refreshCompany)
+
   const catchUpPass = db.transaction((): boolean => {
     const visitors = pendingVisitors.all(CATCH_UP_BATCH) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
     const owners = new Map<string, Owner>()
     const companies = new Map<string, string>()
     const add = (owner: Owner) => owners.set(`${owner.type}:${owner.id}`, owner)
     for (const v of visitors) {
-      journeys.refreshVisitor(v.site_id, v.visitor_id, { at: v.from_at, id: v.from_id })
+      refreshVisitor(v.site_id, v.visitor_id, { at: v.from_at, id: v.from_id })
       donePendingVisitor.run(v.site_id, v.visitor_id, v.from_at, v.from_id)
       add(journeys.ownerOfVisitor(v.site_id, v.visitor_id))
     }
@@ -183,12 +202,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       else add(o.owner_type === 'visitor' ? journeys.ownerOfVisitor(o.site_id, o.owner_id) : { siteId: o.site_id, type: o.owner_type, id: o.owner_id })
     }
     for (const owner of owners.values()) {
-      journeys.refreshOwner(owner)
+      refreshOwner(owner)
       const company = owner.type === 'person' ? journeys.companyOfPerson(owner.id) : undefined
       if (company) companies.set(company, owner.siteId)
     }
     for (const [company, siteId] of companies) {
-      if (siteOfCompany.get(company)) journeys.refreshCompany(siteId, company)
+      if (siteOfCompany.get(company)) refreshCompany(siteId, company)
       else journeys.forgetOwner({ type: 'company', id: company })
     }
     return visitors.length === CATCH_UP_BATCH || marked.length === CATCH_UP_BATCH

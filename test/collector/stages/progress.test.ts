@@ -58,6 +58,8 @@ describe('The default B2B journey', () => {
     ['a newsletter form alone is not decision', [view(0, '/'), ev(1_000, { kind: 'form_submit', name: 'newsletter' })], ['awareness']],
     ['a deal won is purchase', [view(0, '/'), track(DAY, 'Deal Won')], ['awareness', 'consideration', 'decision', 'purchase']],
     ['a customer lifecycle trait is purchase', [ev(0, { kind: 'identify', name: 'u1', props: { lifecycle: 'Customer' } })], ['awareness', 'consideration', 'decision', 'purchase']],
+    // A page may send any JSON as a trait, even an object whose toString is not a function: it compares as its JSON.
+    ['a trait sent as an object is no customer, and breaks nothing', [ev(0, { kind: 'identify', name: 'u1', props: { lifecycle: { toString: 'x' } } })], ['awareness', 'consideration', 'decision']],
     ['a renewal is loyalty', [track(0, 'Deal Won'), track(365 * DAY, 'Subscription Renewed')], ['awareness', 'consideration', 'decision', 'purchase', 'loyalty']],
     ['a referral is advocacy', [track(0, 'Referral Sent')], ['awareness', 'consideration', 'decision', 'purchase', 'loyalty', 'advocacy']],
   ])('%s', (_, events, expected) => {
