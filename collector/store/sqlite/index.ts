@@ -412,11 +412,15 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       return (selectSites.all() as SiteRow[]).map(siteFromRow)
     },
     async writable() {
+      // A load balancer asks often and wants a quick answer: wait for a lock briefly, not for the usual 5 s.
+      db.pragma('busy_timeout = 200')
       try {
         db.exec('BEGIN IMMEDIATE; ROLLBACK')
         return true
       } catch {
         return false
+      } finally {
+        db.pragma('busy_timeout = 5000')
       }
     },
     async close() {
