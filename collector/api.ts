@@ -66,6 +66,13 @@ export function readApi(store: Store, config: WaymarkConfig) {
   api.use('/export/*', guard('readToken'))
   api.use('/reports/*', guard('readToken'))
   api.use('/people', guard('adminToken'))
+  api.use('/site', guard('readToken'))
+
+  // What the dashboard needs to draw its pickers: the site the token opens, and the journeys.
+  api.get('/site', (c) => {
+    const site = c.get('site')
+    return c.json({ id: site.id, domain: site.domain, journeys: config.journeys.map((j) => ({ name: j.name, stages: j.stages.map((s) => s.name) })) })
+  })
 
   // Erasure: DELETE /api/people?email=… (or userId=, person=).
   api.delete('/people', async (c) => {

@@ -9,7 +9,7 @@ import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
 import { segmentApi } from './segment/routes'
 import { cachedSiteLookup, siteBySecret } from './sites'
-import type { SnippetAsset } from './snippet-asset'
+import type { DashboardAsset, SnippetAsset } from './snippet-asset'
 import type { WaymarkConfig } from './stages/config'
 import type { Store, StoredEvent } from './store/types'
 
@@ -17,6 +17,8 @@ export interface AppParts {
   store: Store
   commits: GroupCommit<StoredEvent>
   snippet: SnippetAsset
+  /** The dashboard at /; none, none served. */
+  dashboard?: DashboardAsset
   /** The journeys exports and reports speak of. */
   config: WaymarkConfig
   limits?: RateLimits
@@ -50,7 +52,7 @@ function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: stri
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false }: AppParts): Hono {
+export function createApp({ store, commits, snippet, dashboard, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false }: AppParts): Hono {
   const app = new Hono()
   app.use('*', async (c, next) => {
     if (!lifecycle.stopping) return next()
@@ -126,6 +128,24 @@ export function createApp({ store, commits, snippet, config, limits = DEFAULT_RA
     if ('retryAfter' in outcome) c.header('Retry-After', String(outcome.retryAfter))
     return 'error' in outcome ? c.json({ error: outcome.error }, outcome.status) : c.json(outcome.reply, outcome.status)
   })
+
+  if (dashboard) {
+    // No secret in a URL: the page asks for the read token and keeps it in the tab's sessionStorage.
+    app.get('/', (c) => {
+      c.header('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+      c.header('X-Content-Type-Options', 'nosniff')
+      c.header('Referrer-Policy', 'no-referrer')
+      c.header('Cache-Control', 'no-cache')
+      return c.html(dashboard.html)
+    })
+    app.get('/dashboard.js', (c) => {
+      c.header('Content-Type', 'application/javascript; charset=utf-8')
+      c.header('Cache-Control', 'no-cache')
+      c.header('ETag', dashboard.etag)
+      if (c.req.header('If-None-Match') === dashboard.etag) return c.body(null, 304)
+      return c.body(dashboard.script)
+    })
+  }
 
   app.route('/api', readApi(store, config))
   app.route('/v1', segmentApi(commits, findSite, siteBySecret(store), siteQuota))

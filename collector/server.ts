@@ -5,7 +5,7 @@ import { createApp } from './app'
 import type { RateLimits } from './ingest/admission'
 import { groupCommit } from './ingest/group-commit'
 import { applyRetention, RETENTION_EVERY_MS } from './retention'
-import { loadSnippetAsset } from './snippet-asset'
+import { loadDashboardAsset, loadSnippetAsset } from './snippet-asset'
 import { DEFAULT_CONFIG, type WaymarkConfig } from './stages/config'
 import { openSqliteStore } from './store/sqlite'
 import type { Store, StoredEvent } from './store/types'
@@ -43,7 +43,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
   const lifecycle = { stopping: false }
   const app = createApp({
-    store, commits, lifecycle, snippet: await loadSnippetAsset(), config: options.journeys ?? DEFAULT_CONFIG,
+    store, commits, lifecycle, snippet: await loadSnippetAsset(), dashboard: await loadDashboardAsset(), config: options.journeys ?? DEFAULT_CONFIG,
     limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs,
     dropBots: options.dropBots,
   })

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import { buildDashboard, DASHBOARD_HTML } from '../dashboard/build'
 import { buildSnippet } from '../snippet/build'
 
 /** The snippet as served at /w.js: built once at start, compressed ahead of time. */
@@ -8,6 +9,18 @@ export interface SnippetAsset {
   gzip: Buffer
   brotli: Buffer
   etag: string
+}
+
+/** The dashboard's page and script, built once at start. */
+export interface DashboardAsset {
+  html: string
+  script: string
+  etag: string
+}
+
+export async function loadDashboardAsset(): Promise<DashboardAsset> {
+  const script = await buildDashboard()
+  return { html: DASHBOARD_HTML, script, etag: `"${createHash('sha256').update(script).digest('base64url').slice(0, 22)}"` }
 }
 
 export async function loadSnippetAsset(): Promise<SnippetAsset> {

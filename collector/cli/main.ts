@@ -26,7 +26,8 @@ Commands:
   rebuild               recompute every session and journey stage from the stored events
   export <what>         write sessions, events, people, companies or transitions as CSV, NDJSON or Parquet
                         (to --out, or standard output)
-  report <name>         print the funnel, sources, forms, content or timeline report as tables (--json: as JSON)
+  report <name>         print the funnel, sources, forms, content, people, companies or timeline report as tables
+                        (--json: as JSON)
 
 Options:
   --port <n>            port to listen on (PORT; default 8787)
@@ -41,7 +42,8 @@ Export and report options:
   --to <date>           end of the range, exclusive
   --journey <name>      which journey (default: the first configured)
   --format <f>          export: csv (default), ndjson or parquet
-  --stage <name>        export: only rows at this stage (sessions, people, companies, transitions)
+  --stage <name>        export: only rows at this stage (sessions, people, companies, transitions);
+                        people and companies reports: only those at this stage
   --out <file>          export: write here rather than to standard output
   --stalled-days <n>    funnel: days in one stage that count as stalled (default 30)
   --limit <n>           funnel: stalled people to list (default 50)
@@ -132,7 +134,7 @@ async function reportCommand(name: string | undefined, flags: Flags) {
   const { store, site, journeys } = await openForReading(flags)
   try {
     const report = await runReport(store, journeys, site.id, name ?? '', {
-      from: flags.from, to: flags.to, journey: flags.journey, stalledDays: flags['stalled-days'], limit: flags.limit,
+      from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit,
       email: flags.email, person: flags.person, userId: flags['user-id'], company: flags.company, domain: flags.domain,
     })
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))

@@ -5,11 +5,12 @@ import type { StageTransition } from '../stages/progress'
 import { contentFold } from './content'
 import { formsFold } from './forms'
 import { funnelFold } from './funnel'
+import { ownerList } from './owners'
 import { attributionFold, sessionSourcesFold } from './sources'
 import { DAY_MS, runs } from './stats'
 import { timeline } from './timeline'
 
-export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline'] as const
+export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies'] as const
 export type ReportName = (typeof REPORTS)[number]
 
 /** A report as asked for on the command line or in a URL: every value a string, as typed. */
@@ -21,6 +22,8 @@ export interface ReportParams {
   stalledDays?: string
   /** Funnel: how many stalled people to list (default 50). */
   limit?: string
+  /** People and companies: only those at this stage now. */
+  stage?: string
   /** Timeline: whose, by one of these. */
   person?: string
   email?: string
@@ -47,7 +50,7 @@ const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Dat
 export async function runReport(store: Store, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
   const report = oneOf(name, REPORTS, 'report')
   const range = parseRange(params)
-  const { journey } = parseJourney(config, params)
+  const { journey, stage } = parseJourney(config, params)
   const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to) }
   const ownersOf = () => runs(store.queryStageEntries(siteId, journey.name), (e) => `${e.ownerType}:${e.ownerId}`)
 
@@ -90,6 +93,17 @@ export async function runReport(store: Store, config: WaymarkConfig, siteId: str
     const content = contentFold(journey, entries)
     for await (const event of store.queryEvents({ siteId, ...range, kinds: ['pageview', 'track'] })) content.add(event)
     return { ...header, stages: content.result() }
+  }
+
+  if (report === 'people' || report === 'companies') {
+    const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
+    const limit = positiveNumber(params.limit, 'limit', 100)
+    const list = ownerList({ asOf: Math.min(range.to ?? now, now), stalledAfterMs: stalledDays * DAY_MS, last: journey.stages.at(-1)!.name, limit })
+    const query = { siteId, journey: journey.name, ...range, stage }
+    if (report === 'people')
+      for await (const p of store.queryPeople(query)) list.add({ ...p, name: p.email ?? p.userId ?? p.id, people: null })
+    else for await (const c of store.queryCompanies(query)) list.add({ ...c, name: c.domain ?? c.groupId ?? c.id, companyId: null })
+    return { ...header, stage: stage ?? null, stalledDays, ...list.result() }
   }
 
   return { ...header, ...(await timelineOf(store, config, siteId, params, range)) }

@@ -31,7 +31,7 @@ export function formatReport(report: Report): string {
   const title = `${report.report[0].toUpperCase()}${report.report.slice(1)} of journey "${report.journey}", ${range} (to is exclusive)`
   const sections: string[] = [title]
 
-  if ('stalled' in report) {
+  if ('asOf' in report) {
     for (const [who, pick] of [['People', 'people'], ['Companies', 'companies']] as const)
       sections.push(
         `${who} entering each stage in the range, and how many moved on to the next by its end`,
@@ -92,6 +92,15 @@ export function formatReport(report: Report): string {
         ),
       ),
     )
+  } else if ('rows' in report) {
+    sections.push(`${report.report === 'people' ? 'People' : 'Companies'}${report.stage ? ` at ${report.stage}` : ''}: ${report.total}, of whom ${report.stalled} stalled (in a stage for more than ${report.stalledDays} days)`)
+    if (report.rows.length)
+      sections.push(
+        table(
+          [report.report === 'people' ? 'person' : 'company', 'stage', 'days in stage', 'stalled', 'last came', 'sessions', ...(report.report === 'people' ? ['score'] : ['people'])],
+          report.rows.map((r) => [r.name, r.stage, r.daysInStage, r.stalled ? 'yes' : '', day(r.lastSeen), r.sessions, report.report === 'people' ? r.score : r.people]),
+        ),
+      )
   } else if ('stages' in report) {
     for (const s of report.stages) {
       sections.push(`At ${s.stage}`)

@@ -33,6 +33,9 @@ export async function trackedSite(pages: (tag: string) => Record<string, string>
   return {
     tag,
     url: site.url,
+    /** The collector's own address (its dashboard at /), and the read token `site add` printed. */
+    collectorUrl: `http://localhost:${port}`,
+    readToken: /read token +(\S+)/.exec(added)![1],
     browser,
     query,
     /** Polls until the query returns at least `count` rows (or time runs out), and returns them. */

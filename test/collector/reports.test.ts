@@ -180,6 +180,20 @@ describe('reports over HTTP, on a generated history with known outcomes', () => 
     expect(items.filter((i: { type: string }) => i.type === 'stage').at(-1).to).toBe('purchase')
   })
 
+  it('people and companies: each listed once, the stalled first, filtered by stage', async () => {
+    const people = await report('people', `${RANGE}&limit=1000&stalledDays=30`)
+    expect(people.total).toBe(personas('newsletter', 'lead', 'customer').length)
+    expect(people.rows).toHaveLength(people.total)
+    const firstNotStalled = people.rows.findIndex((r: { stalled: boolean }) => !r.stalled)
+    if (firstNotStalled >= 0) expect(people.rows.slice(firstNotStalled).every((r: { stalled: boolean }) => !r.stalled)).toBe(true)
+    expect(people.stalled).toBe(people.rows.filter((r: { stalled: boolean }) => r.stalled).length)
+    const buyers = await report('people', `${RANGE}&stage=purchase&limit=1000`)
+    expect(buyers.rows.map((r: { name: string }) => r.name).sort()).toEqual(personas('customer').map((v) => v.email).sort())
+    const companies = await report('companies', `${RANGE}&limit=5`)
+    expect(companies.total).toBe(new Set(personas('lead', 'customer').map((v) => v.email!.split('@')[1])).size)
+    expect(companies.rows).toHaveLength(5)
+  })
+
   it('says what is missing, and refuses without the read token', async () => {
     const ask = (path: string, token: string | null = c.readToken) =>
       fetch(`${c.url}/api/reports/${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} })
