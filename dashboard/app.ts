@@ -24,8 +24,10 @@ const VIEWS: Record<string, { title: string; view: View; export: [string, string
   live: { title: 'Live', view: liveView, export: ['events', 'ndjson'] },
 }
 
-const RANGES: Record<string, number | null> = { '7 days': 7, '30 days': 30, '90 days': 90, '365 days': 365, 'all time': null }
-const state = { journey: '', range: '30 days' }
+const RANGES: Record<string, number | null> = { '7 days': 7, '30 days': 30, '90 days': 90, '365 days': 365, 'all time': null, dates: null }
+/** The chosen journey and range; `dates` takes the first and last day from the date fields. */
+const state = { journey: '', range: '30 days', first: '', last: '' }
+const nextDay = (day: string) => new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10)
 const root = document.getElementById('app')!
 
 /** The chosen journey and range, as query parameters. */
@@ -34,6 +36,11 @@ function query(extra: Record<string, string> = {}) {
   const params = new URLSearchParams({ journey: state.journey })
   // Whole days in UTC, so the numbers match `waymark report` for the same dates.
   if (daysBack !== null) params.set('from', new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() - daysBack + 1)).toISOString().slice(0, 10))
+  if (state.range === 'dates') {
+    if (state.first) params.set('from', state.first)
+    // The last day is shown inclusive; the API's `to` is exclusive.
+    if (state.last) params.set('to', nextDay(state.last))
+  }
   for (const [key, value] of Object.entries(extra)) value ? params.set(key, value) : params.delete(key)
   return params.toString()
 }
@@ -80,6 +87,12 @@ async function show(site: SiteInfo) {
       h('nav', {}, ...Object.entries(VIEWS).map(([key, v]) => h('a', { href: `#${key}`, class: key === name ? 'active' : '' }, v.title))),
       picker('journey', site.journeys.map((j) => j.name), state.journey, (v) => (state.journey = v)),
       picker('range', Object.keys(RANGES), state.range, (v) => (state.range = v)),
+      state.range === 'dates' &&
+        h('span', {},
+          h('input', { type: 'date', name: 'first', value: state.first, change: (e) => ((state.first = (e.target as HTMLInputElement).value), void show(site)) }),
+          ' to ',
+          h('input', { type: 'date', name: 'last', value: state.last, change: (e) => ((state.last = (e.target as HTMLInputElement).value), void show(site)) }),
+        ),
       h('button', { class: 'download', click: () => void download(context.exportPath(...VIEWS[name].export)) }, `Download ${VIEWS[name].export.join(' as ').toUpperCase()}`),
       h('button', { click: () => (token.clear(), signIn()) }, 'Sign out'),
     ),

@@ -6,7 +6,7 @@ import { contentFold } from './content'
 import { formsFold } from './forms'
 import { funnelFold } from './funnel'
 import { ownerList } from './owners'
-import { attributionFold, sessionSourcesFold } from './sources'
+import { attributionFold, flowFold, sessionSourcesFold } from './sources'
 import { DAY_MS, runs } from './stats'
 import { timeline } from './timeline'
 
@@ -77,8 +77,12 @@ export async function runReport(store: Store, config: WaymarkConfig, siteId: str
     for await (const s of store.querySessions({ siteId, ...range }))
       sessions.add({ stage: s.stages[journey.name] ?? null, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign })
     const attribution = attributionFold(journey, range)
-    for await (const entries of ownersOf()) attribution.add({ ownerType: entries[0].ownerType, entries })
-    return { ...header, stages: sessions.result(), attribution: attribution.result() }
+    const flows = flowFold(journey, range)
+    for await (const entries of ownersOf()) {
+      attribution.add({ ownerType: entries[0].ownerType, entries })
+      flows.add({ ownerType: entries[0].ownerType, entries })
+    }
+    return { ...header, stages: sessions.result(), attribution: attribution.result(), flows: flows.result() }
   }
 
   if (report === 'forms') {

@@ -61,6 +61,37 @@ export function sessionSourcesFold(journey: Journey) {
   }
 }
 
+export interface Flow {
+  /** The channel that first brought them into the journey. */
+  channel: string
+  /** The furthest stage they had reached by the range's end: where they stopped, so far. */
+  stage: string
+  people: number
+}
+
+/** Where people come from and where they stop: the people who first came in the range, by first channel and furthest stage. */
+export function flowFold(journey: Journey, range: { from?: number; to?: number }) {
+  const order = new Map(journey.stages.map((s, i) => [s.name, i]))
+  const first = journey.stages[0].name
+  const flows = new Tally<string>()
+  return {
+    add(owner: { ownerType: string; entries: StageEntryRecord[] }) {
+      if (owner.ownerType === 'company') return
+      const start = owner.entries.find((e) => e.stage === first)
+      if (!start || (range.from !== undefined && start.at < range.from) || (range.to !== undefined && start.at >= range.to)) return
+      let furthest = 0
+      for (const entry of owner.entries) if ((range.to === undefined || entry.at < range.to) && order.get(entry.stage)! > furthest) furthest = order.get(entry.stage)!
+      flows.add((start.channel ?? 'unknown') + SEP + journey.stages[furthest].name)
+    },
+    result(): Flow[] {
+      return flows.top().map(([key, people]) => {
+        const [channel, stage] = key.split(SEP)
+        return { channel, stage, people }
+      })
+    },
+  }
+}
+
 /** First- and last-touch attribution of the people who entered each attributed stage in the range. */
 export function attributionFold(journey: Journey, range: { from?: number; to?: number }) {
   const first = journey.stages[0].name

@@ -57,6 +57,8 @@ export function formatReport(report: Report): string {
       sections.push(table(['source', 'medium', 'sessions'], s.sources.map((c) => [c.source, c.medium, c.count])))
       if (s.campaigns.length) sections.push(table(['campaign', 'sessions'], s.campaigns.map((c) => [c.campaign, c.count])))
     }
+    if (report.flows.length)
+      sections.push('People who first came in the range: the channel that brought them, and the furthest stage they reached', table(['first channel', 'stopped at', 'people'], report.flows.map((f) => [f.channel, f.stage, f.people])))
     for (const a of report.attribution) {
       sections.push(`People who entered ${a.stage} in the range: ${a.people}`)
       for (const [label, rows] of [['first touch', a.firstTouch], ['last touch', a.lastTouch]] as const)

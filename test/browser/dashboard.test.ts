@@ -104,6 +104,23 @@ describe('the dashboard in a real browser', () => {
     }
   })
 
+  it('takes a range of dates, first and last day included', async () => {
+    await tab.click('nav a[href="#funnel"]')
+    await tab.waitForSelector('[data-stage=awareness]')
+    await tab.selectOption('select[name=range]', 'dates')
+    const first = new Date(Date.now() - 20 * DAY).toISOString().slice(0, 10)
+    const last = new Date(Date.now() - 15 * DAY).toISOString().slice(0, 10)
+    await tab.fill('input[name=first]', first)
+    await tab.dispatchEvent('input[name=first]', 'change')
+    await tab.fill('input[name=last]', last)
+    await tab.dispatchEvent('input[name=last]', 'change')
+    const to = new Date(Date.parse(last) + DAY).toISOString().slice(0, 10)
+    const funnel = await api<{ stages: { people: { entered: number } }[] }>(`/api/reports/funnel?journey=b2b&from=${first}&to=${to}`)
+    await tab.waitForFunction((n) => document.querySelector('[data-stage=awareness] .stage-count')?.getAttribute('data-people') === n, String(funnel.stages[0].people.entered))
+    await tab.selectOption('select[name=range]', '30 days')
+    await tab.waitForSelector('[data-stage=awareness]')
+  })
+
   it("shows visitors' markup as text and never runs it", async () => {
     await tab.click('nav a[href="#live"]')
     await tab.waitForSelector('.live tbody tr')

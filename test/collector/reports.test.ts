@@ -135,6 +135,18 @@ describe('reports over HTTP, on a generated history with known outcomes', () => 
     expect(sources.stages.find((s: { stage: string }) => s.stage === 'purchase').sessions).toBe(personas('customer').length)
   })
 
+  it('sources: where people come from and where they stop', async () => {
+    const { flows } = await report('sources')
+    const byStage: Record<string, number> = {}
+    for (const f of flows) byStage[f.stage] = (byStage[f.stage] ?? 0) + f.people
+    // By the plan: bouncers stop at awareness, researchers and returners at consideration,
+    // newsletter readers and leads at decision, customers at purchase.
+    expect(byStage).toEqual({ awareness: 100, consideration: 200, decision: 200, purchase: 100 })
+    const byChannel: Record<string, number> = {}
+    for (const f of flows) byChannel[f.channel] = (byChannel[f.channel] ?? 0) + f.people
+    expect(byChannel).toEqual(countBy(visitors, (v) => channelOf(firstEvent(v))))
+  })
+
   it('forms: starts, submits and abandonment per form', async () => {
     const { forms } = await report('forms')
     const form = (name: string) => forms.find((f: { form: string }) => f.form === name)

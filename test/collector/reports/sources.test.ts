@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { attributedStages, attributionFold, sessionSourcesFold } from '../../../collector/reports/sources'
+import { attributedStages, attributionFold, flowFold, sessionSourcesFold } from '../../../collector/reports/sources'
 import { DEFAULT_JOURNEY, type Journey } from '../../../collector/stages/config'
 import type { OwnerType, StageEntryRecord } from '../../../collector/store/types'
 
@@ -210,5 +210,34 @@ describe('First- and last-touch attribution', () => {
     ])
     expect(stage('decision').firstTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
     expect(stage('decision').lastTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
+  })
+})
+
+describe('Flows: where people come from and where they stop', () => {
+  const entry = (ownerId: string, stage: string, at: number, channel: string): StageEntryRecord => ({
+    ownerType: 'visitor', ownerId, stage, at, sessionId: `${ownerId}-${at}`, channel, source: null, medium: null, campaign: null, page: '/',
+  })
+  const fold = () => flowFold(DEFAULT_JOURNEY, RANGE)
+
+  it('counts each person once, by the channel of their first touch and the furthest stage they reached by the end of the range', () => {
+    const flows = fold()
+    // Ann came from search, later (through email) reached decision: search → decision.
+    flows.add({ ownerType: 'visitor', entries: [entry('ann', 'awareness', T0 + DAY, 'Organic Search'), entry('ann', 'consideration', T0 + 2 * DAY, 'Email'), entry('ann', 'decision', T0 + 3 * DAY, 'Email')] })
+    // Bob came from search and stopped at awareness.
+    flows.add({ ownerType: 'visitor', entries: [entry('bob', 'awareness', T0 + DAY, 'Organic Search')] })
+    // Cy reached purchase only after the range: counted where he stood at its end, consideration.
+    flows.add({ ownerType: 'person', entries: [entry('cy', 'awareness', T0 + DAY, 'Email'), entry('cy', 'consideration', T0 + DAY, 'Email'), entry('cy', 'purchase', T0 + 40 * DAY, 'Offline')] })
+    expect(flows.result()).toEqual([
+      { channel: 'Email', stage: 'consideration', people: 1 },
+      { channel: 'Organic Search', stage: 'awareness', people: 1 },
+      { channel: 'Organic Search', stage: 'decision', people: 1 },
+    ])
+  })
+
+  it('leaves out those who first came outside the range, and companies', () => {
+    const flows = fold()
+    flows.add({ ownerType: 'visitor', entries: [entry('old', 'awareness', T0 - DAY, 'Direct'), entry('old', 'decision', T0 + DAY, 'Direct')] })
+    flows.add({ ownerType: 'company', entries: [entry('acme', 'awareness', T0 + DAY, 'Direct')] })
+    expect(flows.result()).toEqual([])
   })
 })
