@@ -48,6 +48,10 @@ console.log(`  ingest, sessions and stages off (baseline) ${fmt(journeys.without
 console.log(`  ratio kept current / off: ${fmt(journeys.withMaintenance / journeys.without, 2)} (cost of keeping them current: ${fmt((1 - journeys.withMaintenance / journeys.without) * 100)} %)`)
 console.log(`  waymark rebuild of ${fmt(journeys.events)} events (${fmt(journeys.sessions)} sessions): ${fmt(journeys.rebuildSeconds, 1)} s`)
 console.log(`  database size: ${fmt(journeys.bytesPerEvent)} bytes per event, sessions and stages included`)
+console.log(`\nReports over all ${fmt(journeys.events)} events (each dashboard view reads one of them), through the store, in this process`)
+console.log(`  baseline: reading every session once ${fmt(journeys.sessionsPassMs)} ms`)
+for (const [name, r] of Object.entries(journeys.reports))
+  console.log(`  ${name.padEnd(10)} first ${fmt(r.first).padStart(7)} ms, repeated ${fmt(r.repeated).padStart(7)} ms  (${fmt(r.first / journeys.sessionsPassMs, 2)} × the baseline)`)
 
 console.log(`\nExport: ${fmt(exportSessions)} sessions of one site, each format in a process of its own (peak = its maximum resident memory)`)
 const exported = await benchExport(exportSessions)

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { REPORTS, runReport } from '../collector/reports'
 import { addSite } from '../collector/sites'
+import { DEFAULT_CONFIG } from '../collector/stages/config'
 import { openSqliteStore } from '../collector/store/sqlite'
 import { generateTraffic, shuffledBatches } from '../test/fixtures/traffic'
 
@@ -16,6 +18,10 @@ export interface JourneyBench {
   rebuildSeconds: number
   sessions: number
   bytesPerEvent: number
+  /** Each report (each dashboard view reads one) over the whole history: ms for the first call and a repeated one. */
+  reports: Record<string, { first: number; repeated: number }>
+  /** Reading every session once, the least any report over them costs (ms). */
+  sessionsPassMs: number
 }
 
 /**
@@ -46,11 +52,29 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
   await baseline.store.close()
   rmSync(baseline.dir, { recursive: true, force: true })
   const maintained = await run(true)
+  const siteId = (await maintained.store.listSites())[0].id
   let sessions = 0
-  for await (const _ of maintained.store.querySessions({ siteId: (await maintained.store.listSites())[0].id })) sessions++
+  const pass = performance.now()
+  for await (const _ of maintained.store.querySessions({ siteId })) sessions++
+  const sessionsPassMs = performance.now() - pass
   const started = performance.now()
   await maintained.store.rebuild()
   const rebuildSeconds = (performance.now() - started) / 1000
+  const reports: JourneyBench['reports'] = {}
+  let someone: string | undefined
+  for await (const person of maintained.store.queryPeople({ siteId, journey: 'b2b', stage: 'purchase' })) {
+    someone = person.email ?? undefined
+    break
+  }
+  for (const name of REPORTS) {
+    const params = name === 'timeline' ? { email: someone } : {}
+    const time = async () => {
+      const begun = performance.now()
+      await runReport(maintained.store, DEFAULT_CONFIG, siteId, name, params)
+      return performance.now() - begun
+    }
+    reports[name] = { first: await time(), repeated: await time() }
+  }
   await maintained.store.close()
   const bytes = statSync(maintained.path).size
   rmSync(maintained.dir, { recursive: true, force: true })
@@ -61,5 +85,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     rebuildSeconds,
     sessions,
     bytesPerEvent: bytes / maintained.events,
+    reports,
+    sessionsPassMs,
   }
 }

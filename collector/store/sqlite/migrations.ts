@@ -208,4 +208,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE sites ADD COLUMN retention_days INTEGER;
   ALTER TABLE sites ADD COLUMN honor_privacy_signals INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: reports read every owner's stage entries of a journey, owner by owner
+  `
+  CREATE INDEX stage_entries_by_owner ON stage_entries (site_id, journey, owner_type, owner_id, stage);
+  `,
 ]

@@ -25,9 +25,13 @@ async function* paged(
   sql: (afterCondition: string) => string,
   params: Params,
   keys: { column: string; row: string; type: keyof typeof BEFORE_ALL }[],
+  /** An index holds every key, in order, after the query's equalities: SQLite seeks on the row value itself. */
+  indexedKeys = false,
 ): AsyncGenerator<Row> {
-  // A row-value comparison alone does not let SQLite seek; the first key's bound does.
-  const after = `${keys[0].column} >= @after0 AND (${keys.map((k) => k.column).join(', ')}) > (${keys.map((_, i) => `@after${i}`).join(', ')})`
+  // Where no index holds all the keys, a row-value comparison alone does not let SQLite seek; the
+  // first key's bound does. Where one does, that bound would make it seek on the first key only.
+  const rowValue = `(${keys.map((k) => k.column).join(', ')}) > (${keys.map((_, i) => `@after${i}`).join(', ')})`
+  const after = indexedKeys ? rowValue : `${keys[0].column} >= @after0 AND ${rowValue}`
   const statement = reader.prepare(`${sql(after)} LIMIT ${PAGE_ROWS}`)
   let position: (string | number)[] = keys.map((k) => BEFORE_ALL[k.type])
   for (;;) {
@@ -208,12 +212,14 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         `SELECT e.owner_type, e.owner_id, e.stage, e.entered_at, e.session_id, e.channel, e.campaign, e.page, s.source, s.medium
          FROM stage_entries e LEFT JOIN sessions s ON s.id = e.session_id
          WHERE e.site_id = @siteId AND e.journey = @journey AND ${after} ORDER BY e.owner_type, e.owner_id, e.stage`
+      // The keys follow the index stage_entries_by_owner (site, journey, then these), so each page
+      // seeks straight to where the last one ended rather than sorting every entry again.
       const keys = [
         { column: 'e.owner_type', row: 'owner_type', type: 'text' },
         { column: 'e.owner_id', row: 'owner_id', type: 'text' },
         { column: 'e.stage', row: 'stage', type: 'text' },
       ] as const
-      for await (const r of paged(reader, sql, { siteId, journey }, [...keys]))
+      for await (const r of paged(reader, sql, { siteId, journey }, [...keys], true))
         yield {
           ownerType: r.owner_type as StageEntryRecord['ownerType'], ownerId: r.owner_id as string, stage: r.stage as string,
           at: r.entered_at as number, sessionId: r.session_id as string, channel: r.channel as string | null,
