@@ -37,7 +37,8 @@ export interface AppParts {
 /** The client's address, for rate limiting only: it is never stored. */
 function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim()
+    // The proxy appends the address it saw: the last entry. Those before it are whatever the client sent.
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim()
     if (forwarded) return forwarded
   }
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? ''

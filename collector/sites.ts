@@ -89,7 +89,8 @@ export function siteBySecret(store: Store, ttlMs = 5000): FindSiteBySecret {
   }
   const load = async () => (sites = { list: await store.listSites(), until: Date.now() + ttlMs }).list
   return async (secret, kind) => {
-    const fresh = !sites || sites.until <= Date.now()
+    // An admin token just replaced must stop working at once: those are checked against the current list.
+    const fresh = !sites || sites.until <= Date.now() || kind === 'adminToken'
     const found = match(fresh ? await load() : sites!.list, secret, kind)
     // A site added a moment ago is not in the remembered list yet.
     return found ?? (fresh ? undefined : match(await load(), secret, kind))

@@ -5,7 +5,7 @@ import type { CompanyRow, EventRecord, PersonRow, SessionRecord, Store, Transiti
  * CSV and NDJSON and as UTC timestamps (ms) in Parquet; json as JSON text in CSV and as nested
  * values in NDJSON and Parquet (a JSON column).
  */
-export type ColumnType = 'text' | 'integer' | 'time' | 'boolean' | 'json'
+export type ColumnType = 'text' | 'integer' | 'number' | 'time' | 'boolean' | 'json'
 export type Cell = string | number | boolean | null | object
 
 export interface Column<Row> {
@@ -38,6 +38,7 @@ export interface Dataset<Row> {
 
 const text = <Row>(name: string, value: (row: Row) => string | null): Column<Row> => ({ name, type: 'text', value })
 const integer = <Row>(name: string, value: (row: Row) => number | null): Column<Row> => ({ name, type: 'integer', value })
+const decimal = <Row>(name: string, value: (row: Row) => number | null): Column<Row> => ({ name, type: 'number', value })
 const time = <Row>(name: string, value: (row: Row) => number | null): Column<Row> => ({ name, type: 'time', value })
 const boolean = <Row>(name: string, value: (row: Row) => boolean): Column<Row> => ({ name, type: 'boolean', value })
 const json = <Row>(name: string, value: (row: Row) => object | null): Column<Row> => ({ name, type: 'json', value })
@@ -150,7 +151,8 @@ const people: Dataset<PersonRow> = {
     time('created_at', (p) => p.createdAt),
     integer('visitor_ids', (p) => p.visitorIds),
     ...ownerColumns<PersonRow>(),
-    integer('score', (p) => p.score),
+    // Score rules may give fractions of a point.
+    decimal('score', (p) => p.score),
   ],
   rows: (store, filter) => store.queryPeople(filter),
 }

@@ -69,7 +69,7 @@ async function* ndjson<Row>(columns: Column<Row>[], rows: AsyncIterable<Row>): A
   if (chunk) yield Buffer.from(chunk)
 }
 
-const PARQUET_TYPES = { text: 'STRING', integer: 'INT64', time: 'TIMESTAMP', boolean: 'BOOLEAN', json: 'JSON' } as const
+const PARQUET_TYPES = { text: 'STRING', integer: 'INT64', number: 'DOUBLE', time: 'TIMESTAMP', boolean: 'BOOLEAN', json: 'JSON' } as const
 
 /**
  * Parquet, a row group at a time: rows are gathered into columns until a group is full, the

@@ -48,8 +48,10 @@ export function tokenBuckets(perSecond: number, maxKeys = 100_000, now = () => D
   let swept = now()
   return {
     /** Takes `count` tokens; returns 0 if allowed, else the seconds to wait before trying again. */
-    take(key: string, count = 1): number {
+    take(key: string, wanted = 1): number {
       if (perSecond <= 0) return 0
+      // A batch larger than the burst is let through once the bucket is full, rather than never.
+      const count = Math.min(wanted, burst)
       const time = now()
       if (time - swept > 60_000 || buckets.size > maxKeys) {
         for (const [k, bucket] of buckets) if (time - bucket.at > 60_000 || buckets.size > maxKeys) buckets.delete(k)

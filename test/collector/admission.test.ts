@@ -19,6 +19,15 @@ describe('token buckets', () => {
     expect(buckets.take('a', 12)).toBe(5)
   })
 
+  it('lets a batch larger than the burst through once the bucket is full, rather than never', () => {
+    let now = 0
+    const buckets = tokenBuckets(2, 100, () => now)
+    expect(buckets.take('site', 30)).toBe(0)
+    expect(buckets.take('site', 30)).toBe(10)
+    now += 10_000
+    expect(buckets.take('site', 30)).toBe(0)
+  })
+
   it('takes everything when the rate is 0', () => {
     const buckets = tokenBuckets(0)
     for (let i = 0; i < 1000; i++) expect(buckets.take('a', 100)).toBe(0)

@@ -711,13 +711,17 @@ const QUERY_VALUES = [
 const RAW_QUERY = ['%', '%zz', '%E0%A4%A', '%C0%AF', '%00', '&&&', '=', '==x', '?x=1', '+', '%2B%2F', ';from=1', 'from&to', '%ff%fe%fd']
 
 /** Read routes with garbage query strings; without a read token that opens the site, 401. */
+
+/** encodeURIComponent, for strings that may hold a lone surrogate (which it refuses): that one becomes U+FFFD, as a browser would send it. */
+const encodeQuery = (text: string) => encodeURIComponent(String(text).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
+
 function apiRead(g: Gen, ctx: Context): FuzzRequest {
   const path = g.pick(API_PATHS)
   const pairs: string[] = []
   for (let n = g.int(6); n > 0; n--) {
     const key = g.chance(0.8) ? g.pick(QUERY_KEYS.slice(0, 8)) : g.pick(QUERY_KEYS)
     const value = g.chance(0.1) ? ctx.siteId : g.chance(0.1) ? toJson(evil(g)).slice(0, 5000) : g.pick(QUERY_VALUES)
-    pairs.push(g.chance(0.1) ? `${key}=${value}` : `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    pairs.push(g.chance(0.1) ? `${key}=${value}` : `${encodeQuery(key)}=${encodeQuery(value)}`)
   }
   if (g.chance(0.2)) pairs.push(g.pick(RAW_QUERY))
   const query = pairs.length ? '?' + pairs.join('&') : ''
@@ -932,7 +936,8 @@ describe(`the collector under ${ONLY === undefined ? CASES : 1} seeded malformed
       counts.set(answer.status, (counts.get(answer.status) ?? 0) + 1)
       statuses.set(key, counts)
       if (answer.status >= 500) outcome = `answered ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`
-      else if (expected !== undefined && answer.status !== expected)
+      // Node refuses a request line and headers over 16 KB with 431 before any route sees it: that comes first.
+      else if (expected !== undefined && answer.status !== expected && !(answer.status === 431 && request.path.length + JSON.stringify(request.headers ?? {}).length > 16_000))
         outcome = `answered ${answer.status}, the README promises ${expected}: ${answer.body.toString('utf8').slice(0, 200)}`
     } catch (error) {
       outcome = `got no answer: ${(error as Error).message}${(error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : ''}`

@@ -54,6 +54,32 @@ describe('erasure, retention and privacy signals', () => {
     expect((await erase(c.adminToken)).status).toBe(404)
   })
 
+  it('on a shared browser, erasing one person leaves the other’s refused identify, and erasing the other removes it', async () => {
+    const shared = ulid()
+    const now = Date.now()
+    const identify = (email: string, t: number) => ({ id: ulid(), k: 'i', t, u: 'https://www.example.com/', n: email })
+    await c.post(batch(c.site.id, [pageview({ t: now - 9000 }), identify('ann@buyer.example', now - 8000)], { v: shared }))
+    // Bob on Ann's computer: the browser stays Ann's; Bob's identify is refused and recorded.
+    await c.post(batch(c.site.id, [identify('bob@other.example', now - 7000)], { v: shared }))
+    const erase = (email: string) => fetch(`${c.url}/api/people?email=${email}`, { method: 'DELETE', headers: { Authorization: `Bearer ${c.adminToken}` } })
+    expect((await erase('ann@buyer.example')).status).toBe(200)
+    expect(traces(['ann@buyer.example'])).toEqual([])
+    expect(traces(['bob@other.example'])).toContain('events')
+    expect((await erase('bob@other.example')).status).toBe(200)
+    expect(traces(['bob@other.example'])).toEqual([])
+  })
+
+  it('erases what a server sent under the person’s user id, aliases included', async () => {
+    const send = (path: string, body: object) =>
+      fetch(`${c.url}/v1/${path}`, { method: 'POST', body: JSON.stringify(body), headers: { Authorization: `Basic ${Buffer.from(c.writeKey + ':').toString('base64')}` } })
+    await send('identify', { userId: 'old-carol', traits: { email: 'carol@buyer.example' } })
+    await send('alias', { previousId: 'old-carol', userId: 'carol-42' })
+    await send('track', { userId: 'carol-42', event: 'Deal Won' })
+    const response = await fetch(`${c.url}/api/people?userId=carol-42`, { method: 'DELETE', headers: { Authorization: `Bearer ${c.adminToken}` } })
+    expect(response.status).toBe(200)
+    expect(traces(['carol-42', 'old-carol', 'carol@buyer.example'])).toEqual([])
+  })
+
   it('erases a person from the command line', async () => {
     const { annVisitors } = await twoPeople()
     await c.collector.close()

@@ -252,13 +252,21 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   })
   /** One transaction: everything of the person, then their company marked for recomputing. */
   const erase = db.transaction((siteId: string, ref: PersonRef) => {
-    const row = rowByRef('people', siteId, ref, db) as { id: string; company_id: string | null } | undefined
+    const row = rowByRef('people', siteId, ref, db) as { id: string; company_id: string | null; user_id: string | null; email: string | null } | undefined
     if (!row) return
     const visitors = JSON.stringify(db.prepare('SELECT visitor_id FROM identities WHERE site_id = ? AND person_id = ?').pluck().all(siteId, row.id))
     const ofVisitors = 'site_id = ? AND visitor_id IN (SELECT value FROM json_each(?))'
     db.prepare(`DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE ${ofVisitors})`).run(siteId, visitors)
     const sessions = db.prepare(`DELETE FROM sessions WHERE ${ofVisitors}`).run(siteId, visitors).changes
-    const events = db.prepare(`DELETE FROM events WHERE ${ofVisitors}`).run(siteId, visitors).changes
+    // Their browsers' events, except an identify of someone else that the shared-computer rule
+    // refused (it is that person's); and, on any browser, what names them: their refused
+    // identifies, events a server sent with their user id, identifies and aliases naming them.
+    const events =
+      db.prepare(`DELETE FROM events WHERE ${ofVisitors} AND id NOT IN (SELECT event_id FROM identity_conflicts WHERE site_id = ? AND refused_person_id != ?)`).run(siteId, visitors, siteId, row.id).changes +
+      db.prepare(
+        `DELETE FROM events WHERE site_id = @siteId AND (id IN (SELECT event_id FROM identity_conflicts WHERE site_id = @siteId AND refused_person_id = @person)
+           OR user_id = @userId OR (kind IN ('identify', 'alias') AND name IN (@userId, @email)))`,
+      ).run({ siteId, person: row.id, userId: row.user_id, email: row.email }).changes
     db.prepare(`DELETE FROM pending_visitors WHERE ${ofVisitors}`).run(siteId, visitors)
     for (const table of ['stage_entries', 'stage_transitions', 'owner_stages', 'pending_owners'])
       db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ((owner_type = 'person' AND owner_id = ?) OR (owner_type = 'visitor' AND owner_id IN (SELECT value FROM json_each(?))))`).run(siteId, row.id, visitors)
