@@ -1,13 +1,12 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { CONTENT_TYPES } from './export/formats'
-import { normalizeEmail } from './identity/free-mail'
 import { exportFileName, exportRows, parseExport } from './export/export'
 import { NotFound, runReport } from './reports'
-import { RequestError } from './request-params'
-import { siteBySecret, type FindSiteBySecret } from './sites'
+import { personRef, RequestError } from './request-params'
+import type { FindSiteBySecret } from './sites'
 import type { WaymarkConfig } from './stages/config'
-import type { PersonRef, Site, Store } from './store/types'
+import type { Site, Store } from './store/types'
 
 type Access = { site: Site } | { status: 401 | 403 | 404; error: string }
 
@@ -50,9 +49,8 @@ function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array
 }
 
 /** Exports and reports for analysts and marketers behind a site's read token; erasure behind its admin token. */
-export function readApi(store: Store, config: WaymarkConfig) {
+export function readApi(store: Store, config: WaymarkConfig, findBySecret: FindSiteBySecret) {
   const api = new Hono<{ Variables: { site: Site } }>()
-  const findBySecret = siteBySecret(store)
   const guard = (kind: 'readToken' | 'adminToken') => async (c: Context, next: () => Promise<void>) => {
     c.header('Cache-Control', 'private, no-store')
     const granted = await access(store, findBySecret, c, kind)
@@ -76,8 +74,7 @@ export function readApi(store: Store, config: WaymarkConfig) {
 
   // Erasure: DELETE /api/people?email=… (or userId=, person=).
   api.delete('/people', async (c) => {
-    const { email, userId, person } = c.req.query()
-    const ref: PersonRef | undefined = person ? { id: person } : email ? { email: normalizeEmail(email) ?? email } : userId ? { userId } : undefined
+    const ref = personRef(c.req.query())
     if (!ref) return c.json({ error: 'say whom to erase: email=, userId= or person=' }, 400)
     const erased = await store.erasePerson(c.get('site').id, ref)
     return erased ? c.json({ erased }) : c.json({ error: `no person with ${Object.entries(ref)[0].join(' ')} on this site` }, 404)

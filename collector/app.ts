@@ -1,9 +1,8 @@
 import type { Context, Next } from 'hono'
 import { Hono } from 'hono'
-import type { IncomingMessage } from 'node:http'
 import { readApi } from './api'
 import { LIMITS } from '../shared/limits'
-import { BodyTooLarge, readBody } from './body'
+import { BodyTooLarge, incomingOf, privacySignal, readBody } from './body'
 import { DEFAULT_RATE_LIMITS, loopLag, MAX_LOOP_LAG_MS, MAX_PENDING_EVENTS, tokenBuckets, type RateLimits } from './ingest/admission'
 import type { GroupCommit } from './ingest/group-commit'
 import { ingestBatch } from './ingest/ingest'
@@ -41,12 +40,12 @@ function clientAddress(c: Context, trustProxy: boolean): string {
     const forwarded = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim()
     if (forwarded) return forwarded
   }
-  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? ''
+  return incomingOf(c)?.socket.remoteAddress ?? ''
 }
 
 /** Turns a request away before reading it: its body is drained, so the connection can go on. */
 function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: string) {
-  ;(c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.resume()
+  incomingOf(c)?.resume()
   c.header('Retry-After', String(retryAfter))
   c.header('Access-Control-Allow-Origin', '*')
   return c.json({ error }, status)
@@ -123,7 +122,7 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
       referer: c.req.header('Referer'),
       userAgent: c.req.header('User-Agent'),
       receivedAt: Date.now(),
-      privacySignal: c.req.header('Sec-GPC') === '1' || c.req.header('DNT') === '1',
+      privacySignal: privacySignal(c),
       dropBots,
     }, siteQuota)
     if ('retryAfter' in outcome) c.header('Retry-After', String(outcome.retryAfter))
@@ -148,8 +147,9 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
     })
   }
 
-  app.route('/api', readApi(store, config))
-  app.route('/v1', segmentApi(commits, findSite, siteBySecret(store), siteQuota))
+  const findBySecret = siteBySecret(store)
+  app.route('/api', readApi(store, config, findBySecret))
+  app.route('/v1', segmentApi(commits, findSite, findBySecret, siteQuota))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

@@ -1,4 +1,6 @@
+import { normalizeEmail } from './identity/free-mail'
 import type { WaymarkConfig } from './stages/config'
+import type { PersonRef } from './store/types'
 
 /** A request (from the command line or a URL) that cannot be answered as asked; the message says how to fix it. */
 export class RequestError extends Error {}
@@ -39,6 +41,10 @@ export function parseJourney(config: WaymarkConfig, params: { journey?: string; 
     throw new RequestError(`journey "${journey.name}" has no stage "${params.stage}": its stages are ${journey.stages.map((s) => s.name).join(', ')}`)
   return { journey, stage: params.stage }
 }
+
+/** A person named by id (`person`), email or user id, as the timeline and erasure take them; undefined if none is given. */
+export const personRef = (params: { person?: string; email?: string; userId?: string }): PersonRef | undefined =>
+  params.person ? { id: params.person } : params.email ? { email: normalizeEmail(params.email) ?? params.email } : params.userId ? { userId: params.userId } : undefined
 
 /** Picks one of a fixed set of words, or says which are allowed. */
 export function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string, fallback?: T): T {

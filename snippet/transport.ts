@@ -46,7 +46,9 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
   let retryDelay = 0
   // Consent: '1' no; '0' yes; none: yes, unless the tag asks to wait for an answer (data-consent="required").
   let answer = load(CONSENT_KEY) || (consentRequired ? '' : '0')
-  // Batches not yet acknowledged by a fetch, also kept in storage so a reload (or an outage) loses none.
+  // Batches that failed and are not yet acknowledged, also kept in storage so a reload (or an
+  // outage) loses none. Storage is written only when a send fails or a failed one gets through:
+  // a send that succeeds the first time costs no storage at all.
   let unsent: Batch[] = []
   let failed: Batch[] = []
   const keep = () => {
@@ -55,6 +57,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     save(KEPT_KEY, unsent.length ? kept : '')
   }
   const settled = (batch: Batch) => {
+    if (unsent.indexOf(batch) < 0) return
     unsent = unsent.filter((b) => b != batch)
     keep()
   }
@@ -65,7 +68,6 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
 
   const post = (batch: Batch, leaving?: boolean) => {
     const body = JSON.stringify({ ...batch.envelope_, t: Date.now() }).slice(0, -1) + ',"e":[' + batch.events_ + ']}'
-    unsent.indexOf(batch) < 0 && unsent.push(batch) && keep()
     if (leaving && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return settled(batch)
     fetch(endpoint, { method: 'POST', body, keepalive: true })
       .then((response) => {
@@ -75,6 +77,8 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
       })
       .catch(() => {
         failed.push(batch)
+        unsent.indexOf(batch) < 0 && unsent.push(batch)
+        keep()
         schedule((retryDelay = Math.min(MAX_RETRY_DELAY_MS, retryDelay * 2 || BATCH_DELAY_MS)))
       })
   }

@@ -1,6 +1,6 @@
-import { oneOf, parseJourney, parseRange, RequestError } from '../request-params'
+import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
-import type { CompanyRef, EventRecord, PersonRef, SessionRecord, StageEntryRecord, Store } from '../store/types'
+import type { CompanyRef, EventRecord, SessionRecord, StageEntryRecord, Store } from '../store/types'
 import type { StageTransition } from '../stages/progress'
 import { contentFold } from './content'
 import { formsFold } from './forms'
@@ -115,9 +115,9 @@ export async function runReport(store: Store, config: WaymarkConfig, siteId: str
 
 /** One person's or company's sessions, events and stage changes (all journeys), in order. */
 async function timelineOf(store: Store, config: WaymarkConfig, siteId: string, params: ReportParams, range: { from?: number; to?: number }) {
-  const personRef: PersonRef | undefined = params.person ? { id: params.person } : params.email ? { email: params.email.trim().toLowerCase() } : params.userId ? { userId: params.userId } : undefined
+  const person = personRef(params)
   const companyRef: CompanyRef | undefined = params.company ? { id: params.company } : params.domain ? { domain: params.domain.trim().toLowerCase() } : undefined
-  if (!personRef && !companyRef) throw new RequestError('say whose timeline: person (id), email or userId, or company (id) or domain')
+  if (!person && !companyRef) throw new RequestError('say whose timeline: person (id), email or userId, or company (id) or domain')
   const collect = async <T>(items: AsyncIterable<T>) => {
     const all: T[] = []
     for await (const item of items) all.push(item)
@@ -138,11 +138,11 @@ async function timelineOf(store: Store, config: WaymarkConfig, siteId: string, p
     return { sessions, events }
   }
 
-  if (personRef) {
-    const person = await store.findPerson(siteId, personRef)
-    if (!person) throw new NotFound(`no person with ${Object.entries(personRef)[0].join(' ')} on this site`)
-    const { sessions, events } = await ofPeople([person.id])
-    return { person, items: timeline(sessions, events, await stageChanges('person', person.id)) }
+  if (person) {
+    const found = await store.findPerson(siteId, person)
+    if (!found) throw new NotFound(`no person with ${Object.entries(person)[0].join(' ')} on this site`)
+    const { sessions, events } = await ofPeople([found.id])
+    return { person: found, items: timeline(sessions, events, await stageChanges('person', found.id)) }
   }
   const company = await store.findCompany(siteId, companyRef!)
   if (!company) throw new NotFound(`no company with ${Object.entries(companyRef!)[0].join(' ')} on this site`)

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { gunzipSync } from 'node:zlib'
-import { BodyTooLarge, readBodyBytes } from '../body'
+import { BodyTooLarge, privacySignal, readBodyBytes } from '../body'
 import type { GroupCommit } from '../ingest/group-commit'
 import type { SiteQuota } from '../ingest/ingest'
 import { parseUserAgent } from '../ingest/user-agent'
@@ -96,7 +96,7 @@ export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite
       return fail(c, 401, "send the site's write key as the HTTP Basic user name (or writeKey in the body); from a browser, the site id, from the site's own pages")
 
     // From a browser that asks not to be tracked, on a site that honours it: nothing is stored.
-    if (!who.trusted && who.site.honorPrivacySignals && (c.req.header('Sec-GPC') === '1' || c.req.header('DNT') === '1')) return c.json({ success: true })
+    if (!who.trusted && who.site.honorPrivacySignals && privacySignal(c)) return c.json({ success: true })
     const receivedAt = Date.now()
     const facts = { site: who.site, receivedAt, userAgent: parseUserAgent(c.req.header('User-Agent')), parseUserAgent, trusted: who.trusted }
     let messages: { message: unknown; type: unknown }[]
