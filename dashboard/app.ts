@@ -1,5 +1,6 @@
 import { download, getJson, getText, token, Unauthorized } from './api'
 import { h } from './dom'
+import { contentView, ctasView } from './views/content'
 import { flowsView } from './views/flows'
 import { formsView } from './views/forms'
 import { funnelView } from './views/funnel'
@@ -20,6 +21,8 @@ const VIEWS: Record<string, { title: string; view: View; export: [string, string
   flows: { title: 'Flows', view: flowsView, export: ['sessions', 'csv'] },
   sources: { title: 'Sources', view: sourcesView, export: ['sessions', 'csv'] },
   forms: { title: 'Forms', view: formsView, export: ['events', 'csv'] },
+  content: { title: 'Content', view: contentView, export: ['content', 'csv'] },
+  ctas: { title: 'Calls to action', view: ctasView, export: ['ctas', 'csv'] },
   people: { title: 'People & companies', view: peopleView, export: ['people', 'csv'] },
   live: { title: 'Live', view: liveView, export: ['events', 'ndjson'] },
 }

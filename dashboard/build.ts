@@ -29,7 +29,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   tr.clickable { cursor: pointer; } tr.clickable:hover { background: #eef3ff; }
   .stage { margin: 10px 0; } .stage-name { font-weight: 600; text-transform: capitalize; }
   .bar-track { background: #e6e9ee; border-radius: 4px; height: 22px; } .bar { background: #1d4ed8; height: 22px; border-radius: 4px; min-width: 2px; }
-  .step { color: #475065; margin-left: 18px; } .muted { color: #6b7385; }
+  .step { color: #475065; margin-left: 18px; } .muted, .note { color: #6b7385; }
   .columns { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
   .flows { width: 100%; max-width: 760px; background: #fff; } .flow { fill: none; stroke: #1d4ed8; stroke-opacity: .28; } .flows text { font-size: 12px; }
   .sign-in { max-width: 360px; margin: 12vh auto; display: grid; gap: 10px; background: #fff; padding: 24px; border-radius: 10px; }

@@ -20,6 +20,8 @@ export const LIMITS = {
   propertyKeyLength: 100,
   /** Characters in a string property value. */
   propertyValueLength: 1024,
+  /** Engaged time one page view may report: a day. */
+  maxEngagedMs: 24 * 3600 * 1000,
   /** How far an event's corrected time may lie before its arrival (older ones are rejected). */
   maxEventAgeMs: 7 * 24 * 3600 * 1000,
 } as const

@@ -87,15 +87,24 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (!referrer.ok) return referrer
   const title = optionalString(raw.ti, 'ti', LIMITS.titleLength)
   if (!title.ok) return title
-  const name = optionalString(raw.n, 'n', LIMITS.nameLength)
+  const name = optionalString(raw.n, 'n', URL_NAMED.includes(kind) ? LIMITS.urlLength : LIMITS.nameLength)
   if (!name.ok) return name
-  if (NAMED_KINDS.includes(kind) && !name.value?.trim())
-    return refuse(`a ${kind} event needs "n" (${kind === 'track' ? 'its name' : kind === 'identify' ? 'the user id or email' : kind === 'group' ? 'the account id' : "the form's key"})`)
+  if (NAMED_KINDS.includes(kind) && !name.value?.trim()) return refuse(`a ${kind} event needs "n" (${NAME_MEANS[kind]})`)
+  if (URL_NAMED.includes(kind) && !isHttpUrl(name.value!)) return refuse(`a ${kind} event's "n" must be the link's http(s) URL`)
+  if (kind === 'contact_click' && !/^(mailto|tel):./i.test(name.value!)) return refuse('a contact_click event\'s "n" must be the mailto: or tel: link')
   let props: Properties | undefined
   if (raw.p !== undefined && raw.p !== null) {
     const checked = checkProperties(raw.p)
     if (!checked.ok) return checked
     props = checked.value
+  }
+  if (kind === 'page_engagement') {
+    if (!ULID_PATTERN.test(name.value!)) return refuse('a page_engagement event\'s "n" must be the id (a ULID) of the page view it reports on')
+    const depth = props?.d
+    const engaged = props?.ms
+    if (!(Number.isInteger(depth) && (depth as number) >= 0 && (depth as number) <= 100)) return refuse('a page_engagement event needs "p.d", the scroll depth: a whole number from 0 to 100')
+    if (!(Number.isInteger(engaged) && (engaged as number) >= 0 && (engaged as number) <= LIMITS.maxEngagedMs))
+      return refuse(`a page_engagement event needs "p.ms", the engaged time: a whole number of ms from 0 to ${LIMITS.maxEngagedMs}`)
   }
   const event: WireEvent = { id: raw.id, k: raw.k as WireEvent['k'], t: raw.t, u: raw.u }
   if (referrer.value) event.r = referrer.value
@@ -103,6 +112,27 @@ export function checkEvent(raw: unknown): Checked<WireEvent> {
   if (name.value !== undefined) event.n = name.value
   if (props) event.p = props
   return { ok: true, value: event }
+}
+
+/** Kinds whose `n` is a URL, and so may be as long as one. */
+const URL_NAMED: readonly EventKind[] = ['file_download', 'outbound_click']
+
+/** What `n` is, by kind, for the error that says it is missing. */
+const NAME_MEANS: Record<EventKind, string> = {
+  pageview: '',
+  track: 'its name',
+  identify: 'the user id or email',
+  group: 'the account id',
+  form_view: "the form's key",
+  form_start: "the form's key",
+  form_field: "the form's key",
+  form_submit: "the form's key",
+  form_abandon: "the form's key",
+  file_download: "the file's URL",
+  outbound_click: "the link's destination",
+  contact_click: 'the mailto: or tel: link',
+  cta: 'the name in data-waymark-event',
+  page_engagement: 'the id of the page view it reports on',
 }
 
 const KIND_OPTIONS = Object.entries(KIND_CODES).map(([code, kind]) => `${code} ${kind}`).join(', ')

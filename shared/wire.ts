@@ -15,6 +15,12 @@
  * - identify: `n` the user id or email, `p` traits
  * - group: `n` the account (company) id, `p` its traits
  * - form_view, form_start, form_field, form_submit, form_abandon: `n` the form's key, `p` in FORM_PROPS' short keys
+ * - file_download: `n` the file's URL, `p` {x: the link's text}
+ * - outbound_click: `n` the link's destination
+ * - contact_click: `n` the mailto: or tel: link as the site wrote it, less any ?subject= and the like
+ * - cta: `n` the name in data-waymark-event, `p` the element's data-waymark-prop-* attributes
+ * - page_engagement: `n` the id of the page view being left, `p` {d: deepest scroll in % of the page, ms: visible, active time};
+ *   merged into that page view's record, never stored as an event of its own
  */
 export const KIND_CODES = {
   p: 'pageview',
@@ -26,6 +32,11 @@ export const KIND_CODES = {
   ff: 'form_field',
   fu: 'form_submit',
   fa: 'form_abandon',
+  d: 'file_download',
+  o: 'outbound_click',
+  c: 'contact_click',
+  a: 'cta',
+  e: 'page_engagement',
 } as const
 export type KindCode = keyof typeof KIND_CODES
 export type EventKind = (typeof KIND_CODES)[KindCode]
@@ -41,6 +52,9 @@ export const NAMED_KINDS: readonly EventKind[] = EVENT_KINDS.filter((kind) => ki
  * start, `c` changes, `x` times cleared, `i` 1 if the browser reported the field invalid.
  */
 export const FORM_PROPS = { f: 'field', y: 'fieldType', ms: 'ms', c: 'changes', x: 'clears', i: 'invalid' } as const
+
+/** The page_engagement report's properties: `d` the deepest scroll reached, in % of the page; `ms` visible, active time. */
+export const ENGAGEMENT_PROPS = { d: 'scrollDepth', ms: 'engagedMs' } as const
 
 export type PropertyValue = string | number | boolean | null | PropertyValue[] | { [key: string]: PropertyValue }
 /** Properties as the page gives them; undefined values are left out by JSON. */

@@ -1,7 +1,9 @@
+import { clicks } from './clicks'
 import { forms } from './forms'
 import { ulid } from './ids'
 import { identity } from './identity'
 import { pageviews } from './pageviews'
+import { reading } from './reading'
 import { safe } from './safe'
 import { visitorId } from './storage'
 import { transport, type Envelope } from './transport'
@@ -31,13 +33,33 @@ safe(() => {
   }
   const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid, script.getAttribute('data-consent') == 'required')
   const people = identity(sender, envelope)
+  // Signals captured with no code, each switched off by naming it: data-off="downloads outbound contacts ctas reading".
+  const off = (script.getAttribute('data-off') || '').split(/[\s,]+/)
+  const on = (signal: string) => off.indexOf(signal) < 0
   let abandonForms: (inApp?: boolean) => void = () => {}
   safe(() => (abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)))()
-  const commands: Record<string, Command> = { ...people, consent: sender.consent, page: pageviews(sender.enqueue, () => abandonForms(true)) }
+  // data-downloads="pdf docx key" replaces the file types a download is known by.
+  const types = script.getAttribute('data-downloads')
+  const fileTypes = new RegExp('\\.(' + (types ? types.trim().split(/[\s,]+/).join('|') : 'pdf|docx?|xlsx?|pptx?|csv|zip|rtf|txt|odt|ods|odp|key|epub|gz|7z|rar|dmg|exe|msi') + ')$', 'i')
+  safe(() => clicks(sender.enqueue, on, fileTypes))()
+  const views = on('reading') ? reading(sender.enqueue) : { start() {}, report() {} }
+  const commands: Record<string, Command> = {
+    ...people,
+    consent: sender.consent,
+    page: pageviews(
+      sender.enqueue,
+      () => {
+        abandonForms(true)
+        views.report()
+      },
+      views.start,
+    ),
+  }
 
   // Leaving: what the features still hold is queued, then everything leaves with sendBeacon.
   const leave = safe(() => {
     abandonForms()
+    views.report()
     sender.flush(true)
   })
   addEventListener('pagehide', leave)

@@ -6,15 +6,16 @@ import type { Enqueue } from './transport'
  * Page views: the first load, and single-page-app navigation through history.pushState,
  * replaceState and popstate. A view is counted when the URL (less its #fragment) changes, so a
  * router that calls replaceState on the same URL counts nothing twice. `leaving` runs before an
- * in-app move, as page hiding does for a real one. Returns `page`, for the command of that name:
- * a view of the current URL, counted even if it was counted already.
+ * in-app move, as page hiding does for a real one; `viewed` is told each view's event id. Returns
+ * `page`, for the command of that name: a view of the current URL, counted even if it was counted already.
  */
-export const pageviews = (enqueue: Enqueue, leaving: () => void) => {
+export const pageviews = (enqueue: Enqueue, leaving: () => void, viewed: (id: string) => void) => {
   let last: string | undefined
 
   const page = (props?: Properties) => {
     // The referrer of a page load is only true for its first view; later views are in-app moves.
-    enqueue({ k: 'p', r: last ? undefined : document.referrer, ti: document.title, p: props })
+    const id = enqueue({ k: 'p', r: last ? undefined : document.referrer, ti: document.title, p: props })
+    id && viewed(id)
     last = here()
   }
   const changed = () => {
@@ -35,5 +36,9 @@ export const pageviews = (enqueue: Enqueue, leaving: () => void) => {
   patch('replaceState')
   addEventListener('popstate', changed)
   page()
-  return page
+  // waymark('page') starts a view as a navigation does: the one it ends is left first.
+  return (props?: Properties) => {
+    leaving()
+    page(props)
+  }
 }

@@ -16,7 +16,8 @@ const KEPT_KEY = 'waymark_q'
 const CONSENT_KEY = 'waymark_optout'
 
 export type Envelope = Omit<WireBatch, 'e' | 't'>
-export type Enqueue = (event: Omit<WireEvent, 'id' | 't' | 'u'> & { u?: string }) => void
+/** Queues an event; returns its id. */
+export type Enqueue = (event: Omit<WireEvent, 'id' | 't' | 'u'> & { u?: string }) => string | void
 export interface Transport {
   enqueue: Enqueue
   /** Sends everything waiting now; `leaving` when the page is hiding, so sendBeacon carries it. */
@@ -124,6 +125,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
       }
       queue.push(json)
       schedule(BATCH_DELAY_MS)
+      return full.id
     },
     flush,
   }

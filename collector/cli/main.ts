@@ -24,9 +24,9 @@ Commands:
   person delete <email|user id>
                         erase a person: their events, sessions, stage history, identity and traits
   rebuild               recompute every session and journey stage from the stored events
-  export <what>         write sessions, events, people, companies or transitions as CSV, NDJSON or Parquet
+  export <what>         write sessions, events, people, companies, transitions, content or ctas as CSV, NDJSON or Parquet
                         (to --out, or standard output)
-  report <name>         print the funnel, sources, forms, content, people, companies or timeline report as tables
+  report <name>         print the funnel, sources, forms, content, ctas, people, companies or timeline report as tables
                         (--json: as JSON)
 
 Options:
@@ -46,7 +46,8 @@ Export and report options:
                         people and companies reports: only those at this stage
   --out <file>          export: write here rather than to standard output
   --stalled-days <n>    funnel: days in one stage that count as stalled (default 30)
-  --limit <n>           funnel: stalled people to list (default 50)
+  --limit <n>           funnel: stalled people to list; content and ctas: rows per list (default 50)
+  --goal <stage>        content: the stage whose converters its influence counts (default decision)
   --email, --person, --user-id, --company, --domain
                         timeline: whose
   --json                report: print JSON rather than tables
@@ -68,6 +69,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'stalled-days': { type: 'string' },
   limit: { type: 'string' },
+  goal: { type: 'string' },
   email: { type: 'string' },
   person: { type: 'string' },
   'user-id': { type: 'string' },
@@ -134,7 +136,7 @@ async function reportCommand(name: string | undefined, flags: Flags) {
   const { store, site, journeys } = await openForReading(flags)
   try {
     const report = await runReport(store, journeys, site.id, name ?? '', {
-      from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit,
+      from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit, goal: flags.goal,
       email: flags.email, person: flags.person, userId: flags['user-id'], company: flags.company, domain: flags.domain,
     })
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))

@@ -1,3 +1,7 @@
+import { runReport } from '../reports'
+import type { Content, FileItem, PageItem } from '../reports/content'
+import type { ClickItem, Clicks, ContactItem } from '../reports/ctas'
+import type { WaymarkConfig } from '../stages/config'
 import type { CompanyRow, EventRecord, PersonRow, SessionRecord, Store, TransitionRecord } from '../store/types'
 
 /**
@@ -33,7 +37,7 @@ export interface Dataset<Row> {
   /** Whether `stage` applies. */
   stages: boolean
   columns: Column<Row>[]
-  rows(store: Store, filter: ExportFilter): AsyncIterable<Row>
+  rows(store: Store, filter: ExportFilter, config: WaymarkConfig): AsyncIterable<Row>
 }
 
 const text = <Row>(name: string, value: (row: Row) => string | null): Column<Row> => ({ name, type: 'text', value })
@@ -122,6 +126,8 @@ const events: Dataset<EventRecord> = {
     text('device', (e) => e.device),
     boolean('is_bot', (e) => e.isBot),
     json('properties', (e) => e.props),
+    integer('scroll_depth', (e) => e.scrollDepth ?? null),
+    integer('engaged_ms', (e) => e.engagedMs ?? null),
   ],
   rows: (store, { siteId, from, to }) => store.queryEvents({ siteId, from, to }),
 }
@@ -194,6 +200,69 @@ const transitions: Dataset<TransitionRecord> = {
   rows: (store, { siteId, from, to, journey, stage }) => store.queryTransitions({ siteId, from, to, journey, stage }),
 }
 
-export const DATASETS = { sessions, events, people, companies, transitions } as const
+/** A report over the filter's range, every row of it (no top-n limit): an export is for the whole picture. */
+const reportOf = <T>(name: string, store: Store, { siteId, from, to, journey }: ExportFilter, config: WaymarkConfig) =>
+  runReport(store, config, siteId, name, {
+    from: from === undefined ? undefined : new Date(from).toISOString(),
+    to: to === undefined ? undefined : new Date(to).toISOString(),
+    journey,
+    limit: String(Number.MAX_SAFE_INTEGER),
+  }) as Promise<T>
+
+type ContentRow = (PageItem | FileItem) & { type: 'page' | 'file' }
+const content: Dataset<ContentRow> = {
+  name: 'content',
+  rangeOf: 'the time of the page view or download (the content report, every page and file)',
+  stages: false,
+  columns: [
+    text('type', (r) => r.type),
+    text('item', (r) => ('path' in r ? r.path : r.url)),
+    integer('views', (r) => r.views),
+    integer('visitors', (r) => r.visitors),
+    integer('known', (r) => r.known),
+    decimal('known_share', (r) => r.knownShare),
+    integer('read_past_75', (r) => ('path' in r ? r.readPast75 : null)),
+    decimal('read_75_share', (r) => ('path' in r ? r.read75Share : null)),
+    integer('median_engaged_ms', (r) => ('path' in r ? r.medianEngagedMs : null)),
+    integer('converters', (r) => r.influence.converters),
+    integer('assisted', (r) => r.influence.assisted),
+    integer('owners', (r) => r.influence.owners),
+    decimal('influence', (r) => r.influence.ratio),
+    json('views_by_stage', (r) => Object.fromEntries(r.stages.map((s) => [s.stage, s.views]))),
+  ],
+  async *rows(store, filter, config) {
+    const report = await reportOf<Content>('content', store, filter, config)
+    for (const page of report.pages) yield { ...page, type: 'page' }
+    for (const file of report.files) yield { ...file, type: 'file' }
+  },
+}
+
+type ClickRow = ClickItem & { type: 'cta' | 'contact' | 'outbound'; kind?: ContactItem['kind'] }
+const ctas: Dataset<ClickRow> = {
+  name: 'ctas',
+  rangeOf: 'the time of the click (the CTA report, every call to action, contact and outbound link)',
+  stages: false,
+  columns: [
+    text('type', (r) => r.type),
+    text('name', (r) => r.name),
+    text('contact_kind', (r) => r.kind ?? null),
+    integer('clicks', (r) => r.clicks),
+    integer('people', (r) => r.people),
+    integer('submitted_form', (r) => r.submittedForm),
+    integer('advanced', (r) => r.advanced),
+    integer('went_on', (r) => r.wentOn),
+    decimal('went_on_share', (r) => r.wentOnShare),
+    json('by_channel', (r) => r.byChannel),
+    json('by_stage', (r) => r.byStage),
+  ],
+  async *rows(store, filter, config) {
+    const report = await reportOf<Clicks>('ctas', store, filter, config)
+    for (const cta of report.ctas) yield { ...cta, type: 'cta' }
+    for (const contact of report.contacts) yield { ...contact, type: 'contact' }
+    for (const link of report.outbound) yield { ...link, type: 'outbound' }
+  },
+}
+
+export const DATASETS = { sessions, events, people, companies, transitions, content, ctas } as const
 export type DatasetName = keyof typeof DATASETS
 export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[]

@@ -18,6 +18,8 @@ export interface ExportRequest {
   dataset: DatasetName
   format: Format
   filter: ExportFilter
+  /** The journeys the report datasets (content, ctas) fold by. */
+  config: WaymarkConfig
 }
 
 /** Checks an export's parameters and turns them into a request, or throws a RequestError saying what to change. */
@@ -27,12 +29,12 @@ export function parseExport(siteId: string, config: WaymarkConfig, params: Expor
   const { journey, stage } = parseJourney(config, params)
   if (stage !== undefined && !DATASETS[dataset].stages)
     throw new RequestError(`${dataset} have no stage to filter by: leave out stage, or export sessions, people, companies or transitions`)
-  return { dataset, format, filter: { siteId, ...parseRange(params), journey: journey.name, stage } }
+  return { dataset, format, filter: { siteId, ...parseRange(params), journey: journey.name, stage }, config }
 }
 
 /** The export's bytes, streamed: rows are read only as fast as the bytes are taken. */
 export function exportRows(store: Store, request: ExportRequest): AsyncGenerator<Uint8Array> {
-  const encode = <Row>(dataset: Dataset<Row>) => encodeRows(request.format, dataset.columns, dataset.rows(store, request.filter))
+  const encode = <Row>(dataset: Dataset<Row>) => encodeRows(request.format, dataset.columns, dataset.rows(store, request.filter, request.config))
   // Each dataset's rows fit its own columns; the union of them is what TypeScript cannot see.
   return encode(DATASETS[request.dataset] as Dataset<unknown>)
 }

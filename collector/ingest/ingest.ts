@@ -4,7 +4,7 @@ import { KIND_CODES, type IngestReply } from '../../shared/wire'
 import { hostMatchesDomain, type FindSite } from '../sites'
 import type { StoredEvent } from '../store/types'
 import type { GroupCommit } from './group-commit'
-import { storedProps } from './form-props'
+import { eventDetails } from './event-details'
 import { externalReferrer, readPageUrl } from './page-url'
 import { parseUserAgent } from './user-agent'
 
@@ -98,12 +98,13 @@ export async function ingestBatch(
       rejected.push({ index, id: event.id, reason: 'the event is older than the collector accepts (7 days)' })
       return
     }
+    const kind = KIND_CODES[event.k]
     kept.push({
       id: event.id,
       siteId: site.id,
       visitorId,
-      kind: KIND_CODES[event.k],
-      name: event.n ?? null,
+      kind,
+      ...eventDetails(kind, event.n, event.p),
       occurredAt,
       receivedAt: facts.receivedAt,
       ...readPageUrl(event.u),
@@ -113,7 +114,6 @@ export async function ingestBatch(
       language: language ?? null,
       timezone: timezone ?? null,
       ...client,
-      props: storedProps(KIND_CODES[event.k], event.p),
     })
   })
   await commits.add(kept)

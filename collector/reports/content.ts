@@ -1,58 +1,223 @@
 import type { Journey } from '../stages/config'
 import type { EventRecord, StageEntryRecord } from '../store/types'
-import { Tally } from './stats'
+import { DAY_MS, percentile, rate } from './stats'
 
-export interface StageContent {
-  stage: string
-  pages: { path: string; views: number; people: number }[]
-  events: { name: string; count: number; people: number }[]
-}
+/** A page view or download assisted a conversion when it came at most this long before the owner entered the goal stage. */
+export const INFLUENCE_WINDOW_MS = 30 * DAY_MS
+/** Scroll depth, in % of the page, at which a page counts as read. */
+export const READ_DEPTH = 75
 
-const TOP = 20
+/** One owner's stage entries, as the content and CTA reports need them. */
+export type OwnerStageEntries = Pick<StageEntryRecord, 'stage' | 'at'>[]
 
 /**
- * The pages and custom events most seen at each stage: each page view or track event counts
- * at the stage its person (or anonymous visitor) was in when it happened, the page that moved
- * them into a stage counting at that stage.
+ * The owner an event counts for, keyed as stage entries are: the person when the visitor is
+ * known (before or after the event), else the anonymous visitor.
  */
-export function contentFold(journey: Journey, entries: Map<string, StageEntryRecord[]>) {
-  // The caller hands its owners' entries over: they are sorted here, in place.
+export const ownerOf = (event: Pick<EventRecord, 'personId' | 'visitorId'>) => (event.personId ? `person:${event.personId}` : `visitor:${event.visitorId}`)
+
+/**
+ * Looks up an owner's stage at a moment: the latest entry at or before it, the furthest in the
+ * journey when several share that moment (a deal won enters every stage at once); null before
+ * any entry. The caller hands its owners' entries over: they are sorted here, in place.
+ */
+export function stageLookup(journey: Journey, entries: Map<string, OwnerStageEntries>) {
   const order = new Map(journey.stages.map((s, i) => [s.name, i]))
-  // Each owner's entries, sorted for the lookup: latest entry at or before a moment.
   for (const list of entries.values()) list.sort((a, b) => a.at - b.at || order.get(a.stage)! - order.get(b.stage)!)
-  const stages = journey.stages.map(() => ({ pages: new Tally<string>(), pagePeople: new Map<string, Set<string>>(), events: new Tally<string>(), eventPeople: new Map<string, Set<string>>() }))
-  const seenBy = (people: Map<string, Set<string>>, key: string, owner: string) => {
-    let set = people.get(key)
-    if (!set) people.set(key, (set = new Set()))
-    set.add(owner)
+  return (owner: string, at: number): string | null => {
+    let stage: string | null = null
+    for (const entry of entries.get(owner) ?? []) {
+      if (entry.at > at) break
+      stage = entry.stage
+    }
+    return stage
   }
+}
+
+/** The stage a content report measures influence toward when none is asked for: decision, else the journey's last. */
+export const defaultGoal = (journey: Journey) => (journey.stages.some((s) => s.name === 'decision') ? 'decision' : journey.stages.at(-1)!.name)
+
+/** How many of an item's views (or downloads) happened while their owner was in a stage. */
+export interface ViewsAtStage {
+  stage: string
+  views: number
+}
+
+/**
+ * Whether those who reached the goal had consumed the item more often than visitors at large:
+ * ratio = (assisted ÷ converters) ÷ (consumers ÷ owners). Above 1, converters consumed it more
+ * than the average visitor did.
+ */
+export interface Influence {
+  /** Owners who entered the goal stage in the range. */
+  converters: number
+  /** Of those, owners who viewed (downloaded) the item in the 30 days up to and including their entry into the goal stage. */
+  assisted: number
+  /** Owners who viewed (downloaded) the item in the range: its visitors. */
+  consumers: number
+  /** Owners with any page view in the range. */
+  owners: number
+  /** Rounded to 2 places; null when converters, owners or consumers are 0. */
+  ratio: number | null
+}
+
+/** What the content report says of a page or a downloaded file, over the range. */
+export interface ContentItem {
+  /** Page views, or downloads. */
+  views: number
+  /** Distinct owners (known people and anonymous visitors) who viewed or downloaded it. */
+  visitors: number
+  /** Of the visitors, the known people. */
+  known: number
+  /** known ÷ visitors. */
+  knownShare: number | null
+  /** Views (downloads) by the stage their owner was in at the time, every stage of the journey in order. */
+  stages: ViewsAtStage[]
+  influence: Influence
+}
+
+export interface PageItem extends ContentItem {
+  path: string
+  /** Visitors whose deepest reported scroll on the page reached 75 %. */
+  readPast75: number
+  /** readPast75 ÷ visitors for whom the tag reported a scroll depth on the page; null if it reported none. */
+  read75Share: number | null
+  /** Median visible, active time of the page's views, over the views the tag reported it for. */
+  medianEngagedMs: number | null
+}
+
+export interface FileItem extends ContentItem {
+  /** The file's URL without query or fragment. */
+  url: string
+}
+
+export interface ContentTotals {
+  /** Distinct pages viewed in the range, and their views. */
+  pages: number
+  pageViews: number
+  /** Distinct files downloaded in the range, and their downloads. */
+  files: number
+  downloads: number
+  /** Owners with any page view in the range (every item's influence.owners). */
+  owners: number
+  /** Owners who entered the goal stage in the range (every item's influence.converters). */
+  converters: number
+}
+
+export interface Content {
+  pages: PageItem[]
+  files: FileItem[]
+  totals: ContentTotals
+}
+
+export interface ContentOptions {
+  from?: number
+  to?: number
+  /** The stage whose entry counts as converting. */
+  goal: string
+  /** At most this many pages, and this many files. */
+  limit: number
+}
+
+export type ContentEvent = Pick<EventRecord, 'kind' | 'name' | 'path' | 'occurredAt' | 'personId' | 'visitorId' | 'isBot' | 'scrollDepth' | 'engagedMs'>
+
+/**
+ * Pages and downloaded files: who viewed them, how far they read, at what stage, and how often
+ * they came before a conversion. Fed page views and downloads in the range and, for the
+ * influence, those of the 30 days before it (a converter early in the range may have read
+ * the page just before it); only in-range events count toward everything else.
+ */
+export function contentFold(journey: Journey, entries: Map<string, OwnerStageEntries>, options: ContentOptions) {
+  const stageAt = stageLookup(journey, entries)
+  const stageIndex = new Map(journey.stages.map((s, i) => [s.name, i]))
+  const inRange = (at: number) => (options.from === undefined || at >= options.from) && (options.to === undefined || at < options.to)
+
+  // The converters, and when each entered the goal stage.
+  const goalEnteredAt = new Map<string, number>()
+  for (const [owner, list] of entries) {
+    if (owner.startsWith('company:')) continue
+    const entry = list.find((e) => e.stage === options.goal)
+    if (entry && inRange(entry.at)) goalEnteredAt.set(owner, entry.at)
+  }
+
+  const blank = () => ({
+    views: 0,
+    visitors: new Set<string>(),
+    viewsAtStage: journey.stages.map(() => 0),
+    assisted: new Set<string>(),
+    deepestScroll: new Map<string, number>(),
+    engagedMs: [] as number[],
+  })
+  type Tallies = ReturnType<typeof blank>
+  const pages = new Map<string, Tallies>()
+  const files = new Map<string, Tallies>()
+  const owners = new Set<string>()
+
   return {
-    add(event: Pick<EventRecord, 'kind' | 'name' | 'path' | 'occurredAt' | 'personId' | 'visitorId' | 'isBot'>) {
-      if (event.isBot || (event.kind !== 'pageview' && event.kind !== 'track')) return
-      const owner = event.personId ? `person:${event.personId}` : `visitor:${event.visitorId}`
-      const list = entries.get(owner)
-      if (!list) return
-      let stage: string | undefined
-      for (const entry of list) {
-        if (entry.at > event.occurredAt) break
-        stage = entry.stage
-      }
-      if (stage === undefined) return
-      const tallies = stages[order.get(stage)!]
-      if (event.kind === 'pageview') {
-        tallies.pages.add(event.path)
-        seenBy(tallies.pagePeople, event.path, owner)
-      } else if (event.name) {
-        tallies.events.add(event.name)
-        seenBy(tallies.eventPeople, event.name, owner)
-      }
+    add(event: ContentEvent) {
+      if (event.isBot) return
+      const items = event.kind === 'pageview' ? pages : event.kind === 'file_download' ? files : undefined
+      const key = event.kind === 'pageview' ? event.path : event.name
+      if (!items || !key) return
+      const owner = ownerOf(event)
+      const goalAt = goalEnteredAt.get(owner)
+      const assists = goalAt !== undefined && event.occurredAt <= goalAt && event.occurredAt >= goalAt - INFLUENCE_WINDOW_MS
+      const inside = inRange(event.occurredAt)
+      if (!assists && !inside) return
+      let item = items.get(key)
+      if (!item) items.set(key, (item = blank()))
+      if (assists) item.assisted.add(owner)
+      if (!inside) return
+
+      if (event.kind === 'pageview') owners.add(owner)
+      item.views++
+      item.visitors.add(owner)
+      const stage = stageAt(owner, event.occurredAt)
+      if (stage !== null) item.viewsAtStage[stageIndex.get(stage)!]++
+      if (typeof event.scrollDepth === 'number') item.deepestScroll.set(owner, Math.max(event.scrollDepth, item.deepestScroll.get(owner) ?? 0))
+      if (typeof event.engagedMs === 'number') item.engagedMs.push(event.engagedMs)
     },
-    result(): StageContent[] {
-      return journey.stages.map((s, i) => ({
-        stage: s.name,
-        pages: stages[i].pages.top(TOP).map(([path, views]) => ({ path, views, people: stages[i].pagePeople.get(path)!.size })),
-        events: stages[i].events.top(TOP).map(([name, count]) => ({ name, count, people: stages[i].eventPeople.get(name)!.size })),
-      }))
+
+    result(): Content {
+      const converters = goalEnteredAt.size
+      const common = (t: Tallies): ContentItem => {
+        const visitors = t.visitors.size
+        const known = [...t.visitors].filter((owner) => owner.startsWith('person:')).length
+        const assisted = t.assisted.size
+        return {
+          views: t.views,
+          visitors,
+          known,
+          knownShare: rate(known, visitors),
+          stages: journey.stages.map((s, i) => ({ stage: s.name, views: t.viewsAtStage[i] })),
+          influence: {
+            converters,
+            assisted,
+            consumers: visitors,
+            owners: owners.size,
+            ratio: converters && visitors && owners.size ? Math.round((assisted / converters / (visitors / owners.size)) * 100) / 100 : null,
+          },
+        }
+      }
+      // Items only assisted from before the range were not consumed in it: they are not listed.
+      const consumed = (items: Map<string, Tallies>) => [...items].filter(([, t]) => t.views > 0)
+      const mostVisited = <Item extends ContentItem>(list: Item[], keyOf: (item: Item) => string) =>
+        list.sort((a, b) => b.visitors - a.visitors || b.views - a.views || keyOf(a).localeCompare(keyOf(b))).slice(0, options.limit)
+
+      const viewedPages = consumed(pages)
+      const downloadedFiles = consumed(files)
+      const pageItems = viewedPages.map(([path, t]): PageItem => {
+        const depths = [...t.deepestScroll.values()]
+        const readPast75 = depths.filter((depth) => depth >= READ_DEPTH).length
+        return { path, ...common(t), readPast75, read75Share: rate(readPast75, depths.length), medianEngagedMs: percentile(t.engagedMs, 0.5) }
+      })
+      const fileItems = downloadedFiles.map(([url, t]): FileItem => ({ url, ...common(t) }))
+      const sum = (list: [string, Tallies][]) => list.reduce((total, [, t]) => total + t.views, 0)
+      return {
+        pages: mostVisited(pageItems, (p) => p.path),
+        files: mostVisited(fileItems, (f) => f.url),
+        totals: { pages: viewedPages.length, pageViews: sum(viewedPages), files: downloadedFiles.length, downloads: sum(downloadedFiles), owners: owners.size, converters },
+      }
     },
   }
 }

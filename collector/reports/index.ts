@@ -1,8 +1,9 @@
 import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
-import type { CompanyRef, EventRecord, SessionRecord, StageEntryRecord, Store } from '../store/types'
+import type { CompanyRef, EventRecord, SessionRecord, Store } from '../store/types'
 import type { StageTransition } from '../stages/progress'
-import { contentFold } from './content'
+import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
+import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
 import { formsFold } from './forms'
 import { funnelFold } from './funnel'
 import { ownerList } from './owners'
@@ -10,7 +11,7 @@ import { attributionFold, flowFold, sessionSourcesFold } from './sources'
 import { DAY_MS, runs } from './stats'
 import { timeline } from './timeline'
 
-export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies'] as const
+export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies', 'ctas'] as const
 export type ReportName = (typeof REPORTS)[number]
 
 /** A report as asked for on the command line or in a URL: every value a string, as typed. */
@@ -20,8 +21,10 @@ export interface ReportParams {
   journey?: string
   /** Funnel: days in one stage after which a person counts as stalled (default 30). */
   stalledDays?: string
-  /** Funnel: how many stalled people to list (default 50). */
+  /** Funnel: how many stalled people to list; content and ctas: rows of each list (default 50); people, companies: rows (default 100). */
   limit?: string
+  /** Content: the stage whose entry counts as converting (default decision, else the journey's last stage). */
+  goal?: string
   /** People and companies: only those at this stage now. */
   stage?: string
   /** Timeline: whose, by one of these. */
@@ -91,12 +94,33 @@ export async function runReport(store: Store, config: WaymarkConfig, siteId: str
     return { ...header, forms: forms.result() }
   }
 
+  // People's and anonymous visitors' stage entries, keyed as the content and CTA folds key owners.
+  const entriesByOwner = async () => {
+    const entries = new Map<string, OwnerStageEntries>()
+    for await (const owner of ownersOf()) if (owner[0].ownerType !== 'company') entries.set(`${owner[0].ownerType}:${owner[0].ownerId}`, owner)
+    return entries
+  }
+  const shift = (at: number | undefined, by: number) => (at === undefined ? undefined : at + by)
+
   if (report === 'content') {
-    const entries = new Map<string, StageEntryRecord[]>()
-    for await (const owner of ownersOf()) entries.set(`${owner[0].ownerType}:${owner[0].ownerId}`, owner)
-    const content = contentFold(journey, entries)
-    for await (const event of store.queryEvents({ siteId, ...range, kinds: ['pageview', 'track'] })) content.add(event)
-    return { ...header, stages: content.result() }
+    const goal = oneOf(params.goal, journey.stages.map((s) => s.name), 'goal', defaultGoal(journey))
+    const limit = positiveNumber(params.limit, 'limit', 50)
+    const content = contentFold(journey, await entriesByOwner(), { ...range, goal, limit })
+    // From 30 days before the range: what a converter early in the range read before converting.
+    const from = shift(range.from, -INFLUENCE_WINDOW_MS)
+    for await (const event of store.queryEvents({ siteId, from, to: range.to, kinds: ['pageview', 'file_download'] })) content.add(event)
+    return { ...header, goal, ...content.result() }
+  }
+
+  if (report === 'ctas') {
+    const limit = positiveNumber(params.limit, 'limit', 50)
+    const ctas = ctasFold(journey, await entriesByOwner(), { ...range, limit })
+    // To 7 days past the range: what a click near its end led to.
+    const to = shift(range.to, WENT_ON_WINDOW_MS)
+    for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) ctas.add(event)
+    for await (const session of store.querySessions({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
+    for await (const transition of store.queryTransitions({ siteId, journey: journey.name, from: range.from, to })) ctas.addTransition(transition)
+    return { ...header, ...ctas.result() }
   }
 
   if (report === 'people' || report === 'companies') {

@@ -1,4 +1,7 @@
 import type { runReport } from '.'
+import { INFLUENCE_WINDOW_MS, READ_DEPTH } from './content'
+import { WENT_ON_WINDOW_MS, type ClickItem } from './ctas'
+import { DAY_MS } from './stats'
 
 type Report = Awaited<ReturnType<typeof runReport>>
 type Cell = string | number | null | undefined
@@ -28,7 +31,8 @@ const day = (iso: string | number | null) => (iso === null ? null : new Date(iso
 /** A report as the tables `waymark report` prints. */
 export function formatReport(report: Report): string {
   const range = `${report.from ? day(report.from) : 'the start'} to ${report.to ? day(report.to) : 'now'}`
-  const title = `${report.report[0].toUpperCase()}${report.report.slice(1)} of journey "${report.journey}", ${range} (to is exclusive)`
+  const name = report.report === 'ctas' ? 'CTAs' : report.report[0].toUpperCase() + report.report.slice(1)
+  const title = `${name} of journey "${report.journey}", ${range} (to is exclusive)`
   const sections: string[] = [title]
 
   if ('asOf' in report) {
@@ -103,12 +107,64 @@ export function formatReport(report: Report): string {
           report.rows.map((r) => [r.name, r.stage, r.daysInStage, r.stalled ? 'yes' : '', day(r.lastSeen), r.sessions, report.report === 'people' ? r.score : r.people]),
         ),
       )
-  } else if ('stages' in report) {
-    for (const s of report.stages) {
-      sections.push(`At ${s.stage}`)
-      if (s.pages.length) sections.push(table(['page', 'views', 'people'], s.pages.map((p) => [p.path, p.views, p.people])))
-      if (s.events.length) sections.push(table(['event', 'count', 'people'], s.events.map((e) => [e.name, e.count, e.people])))
-      if (!s.pages.length && !s.events.length) sections.push('  nothing in the range')
+  } else if ('pages' in report) {
+    const { totals, goal } = report
+    const days = INFLUENCE_WINDOW_MS / DAY_MS
+    sections.push(
+      [
+        `Influence on entering ${goal}: ${totals.converters} entered it in the range; ${totals.owners} viewed a page.`,
+        `  assisted: of those who entered ${goal}, how many had viewed (downloaded) the item in the ${days} days before`,
+        '  influence: (assisted ÷ entered) ÷ (visitors ÷ those who viewed a page); above 1, those who entered had consumed it more than visitors at large',
+      ].join('\n'),
+    )
+    const listed = (what: string, total: number, amount: string, shown: number) => `${what}: ${total} in the range (${amount})` + (total > shown ? `, the ${shown} most visited shown` : '')
+    const byStage = (label: string, items: { key: string; stages: { stage: string; views: number }[] }[]) =>
+      table([label, ...items[0].stages.map((s) => s.stage)], items.map((i) => [i.key, ...i.stages.map((s) => s.views)]))
+    sections.push(listed('Pages', totals.pages, `${totals.pageViews} views`, report.pages.length))
+    if (report.pages.length)
+      sections.push(
+        table(
+          ['page', 'views', 'visitors', 'known', `read ${READ_DEPTH} %`, 'median engaged', 'assisted', 'influence'],
+          report.pages.map((p) => [p.path, p.views, p.visitors, percent(p.knownShare), percent(p.read75Share), duration(p.medianEngagedMs), p.influence.assisted, p.influence.ratio]),
+        ),
+        'Page views by the stage the viewer was in',
+        byStage('page', report.pages.map((p) => ({ key: p.path, stages: p.stages }))),
+      )
+    sections.push(listed('Files downloaded', totals.files, `${totals.downloads} downloads`, report.files.length))
+    if (report.files.length)
+      sections.push(
+        table(['file', 'downloads', 'visitors', 'known', 'assisted', 'influence'], report.files.map((f) => [f.url, f.views, f.visitors, percent(f.knownShare), f.influence.assisted, f.influence.ratio])),
+        'Downloads by the stage the visitor was in',
+        byStage('file', report.files.map((f) => ({ key: f.url, stages: f.stages }))),
+      )
+  } else if ('ctas' in report) {
+    const { totals } = report
+    sections.push(
+      `${totals.clicks} clicks by ${totals.people} people. Went on: submitted a form or moved to a stage within ${WENT_ON_WINDOW_MS / DAY_MS} days of a click.`,
+    )
+    const lists = [
+      ['Tagged calls to action', 'cta', report.ctas, totals.ctas],
+      ['Contact links', 'contact', report.contacts, totals.contacts],
+      ['Outbound links', 'link', report.outbound, totals.outbound],
+    ] as const
+    for (const [title, label, items, total] of lists) {
+      sections.push(`${title}: ${total} clicked` + (total > items.length ? `, the ${items.length} most clicked shown` : ''))
+      if (!items.length) continue
+      const name = (item: ClickItem) => ('kind' in item ? `${item.name} (${item.kind})` : item.name)
+      sections.push(
+        table(
+          [label, 'clicks', 'people', 'submitted form', 'advanced', 'went on', 'went on %'],
+          items.map((i) => [name(i), i.clicks, i.people, i.submittedForm, i.advanced, i.wentOn, percent(i.wentOnShare)]),
+        ),
+        table(
+          [label, 'channel', 'clicks', 'people', 'went on'],
+          items.flatMap((i) => i.byChannel.map((r) => [name(i), r.key, r.clicks, r.people, r.wentOn])),
+        ),
+        table(
+          [label, 'stage at the click', 'clicks', 'people', 'went on'],
+          items.flatMap((i) => i.byStage.map((r) => [name(i), r.key ?? '(before the journey)', r.clicks, r.people, r.wentOn])),
+        ),
+      )
     }
   }
   return sections.join('\n\n') + '\n'

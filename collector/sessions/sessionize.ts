@@ -36,8 +36,9 @@ export interface Session {
   os: string | null
   device: string | null
   /**
-   * Time between the session's first and last event. The tag does not report visible time yet
-   * (the content-signals issue adds it), so this is the measure, as classic web analytics had it.
+   * The visible, active time the tag reported for the session's page views, added up; for a
+   * session with no such report (a server's events, an older tag, a view not yet left), the time
+   * between its first and last event, as classic web analytics measured it.
    */
   engagedMs: number
   /** At least 10 s engaged, 2+ page views, or a conversion; a session that is not engaged is a bounce. */
@@ -99,6 +100,7 @@ export function startSession(event: StoredEvent): Session {
       arrivalKey: arrivalKey(event) ?? '',
     },
     event,
+    event.engagedMs ?? undefined,
   )
 }
 
@@ -113,11 +115,14 @@ export function continuesSession(session: Session, event: StoredEvent, timeoutMs
   return arrival === undefined || arrival === session.arrivalKey
 }
 
-/** The session with one more event (the next in time). */
-export function extendSession(session: Session, event: StoredEvent): Session {
+/**
+ * The session with one more event (the next in time). `reportedMs` is the engaged time the
+ * tag reported for its page views so far, undefined while none has been.
+ */
+export function extendSession(session: Session, event: StoredEvent, reportedMs?: number): Session {
   const pageviews = session.pageviews + (event.kind === 'pageview' ? 1 : 0)
   const conversions = session.conversions + (isConversion(event) ? 1 : 0)
-  const engagedMs = event.occurredAt - session.startedAt
+  const engagedMs = reportedMs ?? event.occurredAt - session.startedAt
   return {
     ...session,
     endedAt: event.occurredAt,
@@ -139,11 +144,15 @@ export interface SessionWithEvents {
 export function sessionize(events: StoredEvent[], timeoutMs = SESSION_TIMEOUT_MS): SessionWithEvents[] {
   const sessions: SessionWithEvents[] = []
   let current: SessionWithEvents | undefined
+  let reportedMs: number | undefined
   for (const event of events) {
+    const reported = event.engagedMs ?? undefined
     if (current && continuesSession(current.session, event, timeoutMs)) {
-      current.session = extendSession(current.session, event)
+      if (reported !== undefined) reportedMs = (reportedMs ?? 0) + reported
+      current.session = extendSession(current.session, event, reportedMs)
       current.events.push(event)
     } else {
+      reportedMs = reported
       current = { session: startSession(event), events: [event] }
       sessions.push(current)
     }

@@ -12,8 +12,10 @@ export interface Condition {
   visit?: true
   /** A page view of a path matching a glob (* within a segment, ** across) or "regex:…". */
   path?: string | string[]
-  /** An event of this kind (form_submit, …) or a track event of this name; globs, any case. */
+  /** An event of this kind (form_submit, contact_click, …), or a track event or tagged call to action of this name; globs, any case. */
   event?: string | string[]
+  /** A file downloaded whose URL or link text matches; globs, any case. */
+  download?: string | string[]
   /** A form submitted whose key matches. */
   formSubmit?: string | string[]
   /** A form started whose key matches. */
@@ -59,6 +61,14 @@ export interface WaymarkConfig {
 /** Conditions on the owner's history rather than the session: they cannot scope a journey or score. */
 export const OWNER_CONDITIONS = ['returning', 'score'] as const
 
+/** Downloads that are research, by the words in their URL or link text: case studies, guides and their kin. */
+export const CONTENT_DOWNLOADS = [
+  '**case-stud**', '**case stud**', '**case_stud**', '**casestud**', '**guide**', '**whitepaper**', '**white-paper**', '**white paper**',
+  '**ebook**', '**e-book**', '**report**', '**datasheet**', '**data-sheet**', '**brochure**', '**playbook**', '**checklist**',
+]
+/** Track events that say a download by name: "Whitepaper Download", "Guide downloaded", "Download pricing". */
+const DOWNLOAD_EVENTS = ['* Download', '* Downloaded', 'Download *']
+
 /** The B2B funnel, used when nothing is configured. README: "The default journey". */
 export const DEFAULT_JOURNEY: Journey = {
   name: 'b2b',
@@ -68,7 +78,8 @@ export const DEFAULT_JOURNEY: Journey = {
       name: 'consideration',
       when: [
         { path: ['/pricing**', '/plans**', '/product**', '/features**', '/solutions/**', '/integrations**', '/case-stud**', '/customers/**', '/compare**', '/vs/**', '/alternatives/**'] },
-        { event: ['file_download', '*download*'] },
+        { download: CONTENT_DOWNLOADS },
+        { event: DOWNLOAD_EVENTS },
         { pageviews: 3 },
         { engagedSeconds: 60 },
         { returning: true },
@@ -79,6 +90,7 @@ export const DEFAULT_JOURNEY: Journey = {
       name: 'decision',
       when: [
         { formSubmit: ['*demo*', '*contact*', '*quote*', '*trial*', '*sales*', '*meeting*'] },
+        { event: 'contact_click' },
         { event: ['Demo Requested', 'Trial Started', 'Quote Requested', 'Contact Requested', 'Meeting Booked'] },
         { identify: true },
       ],
@@ -97,7 +109,10 @@ export const DEFAULT_JOURNEY: Journey = {
   score: [
     { when: { path: ['/pricing**', '/plans**'] }, points: 10 },
     { when: { path: ['/case-stud**', '/customers/**'] }, points: 10 },
-    { when: { event: ['file_download', '*download*'] }, points: 20 },
+    { when: { download: CONTENT_DOWNLOADS }, points: 20 },
+    { when: { event: DOWNLOAD_EVENTS }, points: 20 },
+    { when: { event: 'cta' }, points: 10 },
+    { when: { event: 'contact_click' }, points: 20 },
     { when: { formStart: '*' }, points: 5 },
     { when: { identify: true }, points: 20 },
   ],
@@ -107,7 +122,7 @@ export const DEFAULT_CONFIG: WaymarkConfig = { sessionTimeoutMinutes: 30, journe
 
 export class ConfigError extends Error {}
 
-const CONDITION_KEYS = ['visit', 'path', 'event', 'formSubmit', 'formStart', 'pageviews', 'engagedSeconds', 'identify', 'trait', 'returning', 'score']
+const CONDITION_KEYS = ['visit', 'path', 'event', 'download', 'formSubmit', 'formStart', 'pageviews', 'engagedSeconds', 'identify', 'trait', 'returning', 'score']
 
 type Path = (string | number)[]
 type Problem = { path: Path; expected: string }
@@ -128,7 +143,7 @@ function checkConfig(value: unknown): Problem | undefined {
       if (!CONDITION_KEYS.includes(key)) return { path: at, expected: `a condition key, one of: ${CONDITION_KEYS.join(', ')}` }
       if (localOnly && (OWNER_CONDITIONS as readonly string[]).includes(key))
         return { path: at, expected: `a condition on the session (${key} is about the person, so it cannot scope a journey or score points)` }
-      if (['path', 'event', 'formSubmit', 'formStart'].includes(key) && !isGlobs(v)) return { path: at, expected: 'a pattern or a list of patterns (strings)' }
+      if (['path', 'event', 'download', 'formSubmit', 'formStart'].includes(key) && !isGlobs(v)) return { path: at, expected: 'a pattern or a list of patterns (strings)' }
       if (['pageviews', 'engagedSeconds', 'score'].includes(key) && !isCount(v)) return { path: at, expected: 'a number, 0 or more' }
       if (['visit', 'identify', 'returning'].includes(key) && v !== true) return { path: at, expected: 'true' }
       if (key === 'trait') {
@@ -138,7 +153,7 @@ function checkConfig(value: unknown): Problem | undefined {
           if (!(ok(want) || (Array.isArray(want) && want.length > 0 && want.every(ok)))) return { path: [...at, name], expected: 'a value or a list of values' }
         }
       }
-      if (key.startsWith('path') || key === 'event' || key.startsWith('form')) {
+      if (key.startsWith('path') || key === 'event' || key === 'download' || key.startsWith('form')) {
         for (const [i, glob] of (Array.isArray(v) ? v : [v]).entries())
           if (glob.startsWith('regex:'))
             try {

@@ -47,7 +47,10 @@ function localTests(condition: Condition, session: Session): ((event: StoredEven
   const c = condition
   if (c.visit) tests.push(() => true)
   if (c.path !== undefined) tests.push((e) => e.kind === 'pageview' && matches(c.path!, e.path))
-  if (c.event !== undefined) tests.push((e) => matches(c.event!, e.kind === 'track' ? e.name : e.kind))
+  // A tagged call to action matches by its name, and by its kind (cta) as every other event does.
+  if (c.event !== undefined) tests.push((e) => matches(c.event!, e.kind === 'track' ? e.name : e.kind) || (e.kind === 'cta' && matches(c.event!, e.name)))
+  if (c.download !== undefined)
+    tests.push((e) => e.kind === 'file_download' && (matches(c.download!, e.name) || matches(c.download!, e.props?.text as string | undefined)))
   if (c.formSubmit !== undefined) tests.push((e) => e.kind === 'form_submit' && matches(c.formSubmit!, e.name))
   if (c.formStart !== undefined) tests.push((e) => e.kind === 'form_start' && matches(c.formStart!, e.name))
   if (c.pageviews !== undefined) tests.push((_, seen) => seen.pageviews >= c.pageviews!)

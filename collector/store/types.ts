@@ -30,7 +30,8 @@ export interface Erasure {
 
 /**
  * What events are stored as: the snippet's kinds, and `alias` (two ids of one person), which only
- * a server-side sender with the secret write key may send.
+ * a server-side sender with the secret write key may send. A `page_engagement` is given to
+ * appendEvents like an event but is never a row of its own: it is merged into its page view.
  */
 export type StoredKind = EventKind | 'alias'
 
@@ -73,6 +74,12 @@ export interface StoredEvent {
    * its visitor id becomes theirs. The snippet's events carry none (their identify names it).
    */
   userId?: string | null
+  /**
+   * Page views only, once the tag reports the view left: the deepest scroll reached (in % of the
+   * page's height, 100 for a page that fits the window) and the visible, active time in ms.
+   */
+  scrollDepth?: number | null
+  engagedMs?: number | null
 }
 
 /** A trait's latest value and when it was set. */

@@ -77,6 +77,7 @@ describe('the dashboard in a real browser', () => {
     const sources = await api<{ attribution: { stage: string; people: number }[] }>(`/api/reports/sources?journey=b2b&from=${from()}`)
     const forms = await api<{ forms: { form: string; starts: number }[] }>(`/api/reports/forms?journey=b2b&from=${from()}`)
     const people = await api<{ total: number; stalled: number; rows: { name: string }[] }>(`/api/reports/people?journey=b2b&from=${from()}&limit=100`)
+    const content = await api<{ pages: { path: string; views: number; visitors: number }[] }>(`/api/reports/content?journey=b2b&from=${from()}`)
     const checks: Record<string, () => Promise<void>> = {
       flows: async () => expect(await tab.locator('svg.flows path.flow').count()).toBeGreaterThan(3),
       sources: async () => {
@@ -93,6 +94,13 @@ describe('the dashboard in a real browser', () => {
         await tab.waitForSelector('.timeline table')
         expect(await tab.textContent('.timeline h3')).toBe(`Timeline of ${people.rows[0].name}`)
       },
+      content: async () => {
+        const top = content.pages[0]
+        const row = tab.locator('tr', { has: tab.locator('td', { hasText: new RegExp(`^${top.path}$`) }) }).first()
+        expect((await row.locator('td').allTextContents()).slice(0, 3)).toEqual([top.path, top.views.toLocaleString('en-US'), top.visitors.toLocaleString('en-US')])
+      },
+      // The generated traffic clicks no call to action: the view says so, and how to tag one.
+      ctas: async () => expect(await tab.textContent('main section')).toContain('data-waymark-event="Book demo"'),
       live: async () => expect(await tab.locator('.live tbody tr').count()).toBeGreaterThan(0),
     }
     for (const [view, check] of Object.entries(checks)) {

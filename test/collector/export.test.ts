@@ -29,7 +29,16 @@ describe('export over HTTP', () => {
     const tricky = { ...events[0], visitorId: ulid(SEPTEMBER), id: ulid(SEPTEMBER + 3_600_000), kind: 'track' as const, name: 'Quote, "Requested"', occurredAt: SEPTEMBER + 3_600_000,
       title: 'line one\nline two', props: { plan: { seats: 12, tier: 'pro' }, tags: ['a', 'b'] } }
     const formula = { ...tricky, id: ulid(SEPTEMBER + 3_600_001), occurredAt: SEPTEMBER + 3_600_001, name: 'Formula', title: '=HYPERLINK("http://evil")', props: null }
-    events.push(tricky, formula)
+    // Clicks in the same visit, so the content and calls-to-action datasets have files and links to list.
+    const click = (n: number, kind: StoredEvent['kind'], name: string, props: StoredEvent['props']) =>
+      ({ ...tricky, id: ulid(SEPTEMBER + 3_600_010 + n), occurredAt: SEPTEMBER + 3_600_010 + n, title: null, kind, name, props })
+    const clicks = [
+      click(0, 'file_download', 'https://www.example.com/files/sizing-guide.pdf', { text: 'Sizing guide' }),
+      click(1, 'cta', 'Book demo', { placement: 'hero' }),
+      click(2, 'contact_click', 'sales@example.com', { kind: 'email' }),
+      click(3, 'outbound_click', 'https://github.com/example', null),
+    ]
+    events.push(tricky, formula, ...clicks)
     await c.collector.store.appendEvents(events)
     expectedSessions = traffic.visitors.reduce((n, v) => n + SESSIONS_OF[v.persona] + (v.secondDevice ? 1 : 0), 1)
   })
@@ -82,6 +91,23 @@ describe('export over HTTP', () => {
         }
     })
   }
+
+  it('exports every row of the content and calls-to-action reports, with the numbers the reports give', async () => {
+    const report = async (name: string) => (await get(`/api/reports/${name}?limit=100000`)).json()
+    const content = await report('content')
+    const exported = (await allFormats('content')).ndjson
+    expect(exported.map((r) => r.item)).toEqual([...content.pages.map((p: { path: string }) => p.path), ...content.files.map((f: { url: string }) => f.url)])
+    const guide = exported.find((r) => r.item === 'https://www.example.com/files/sizing-guide.pdf')!
+    expect(guide).toMatchObject({ type: 'file', views: content.files[0].views, visitors: content.files[0].visitors, read_past_75: null })
+    const ctas = await report('ctas')
+    const links = (await allFormats('ctas')).ndjson
+    expect(links.map((r) => [r.type, r.name, r.clicks])).toEqual([
+      ['cta', 'Book demo', ctas.ctas[0].clicks],
+      ['contact', 'sales@example.com', ctas.contacts[0].clicks],
+      ['outbound', 'https://github.com/example', ctas.outbound[0].clicks],
+    ])
+    expect(links[1].contact_kind).toBe('email')
+  })
 
   it('exports every event and every session the plan makes', async () => {
     const { csv } = await allFormats('events')

@@ -154,18 +154,20 @@ describe('reports over HTTP, on a generated history with known outcomes', () => 
     expect(form('newsletter')).toMatchObject({ starts: 100, submits: 100, abandonmentRate: 0 })
   })
 
-  it('content: the pages and events seen at each stage', async () => {
-    const { stages } = await report('content')
-    const at = (stage: string) => stages.find((s: { stage: string }) => s.stage === stage)
-    const page = (stage: string, path: string) => at(stage).pages.find((p: { path: string }) => p.path === path)
+  it('content: each page by the stage its viewers were in, and who became known', async () => {
+    const { pages } = await report('content')
+    const page = (path: string) => pages.find((p: { path: string }) => p.path === path)
+    const at = (path: string, stage: string) => page(path).stages.find((s: { stage: string }) => s.stage === stage).views
     // Pricing moves researchers into consideration and counts there; leads and customers see it
     // on their return visit, already considering.
-    expect(page('consideration', '/pricing')).toEqual({ path: '/pricing', views: 300, people: 300 })
-    expect(page('consideration', '/demo')).toEqual({ path: '/demo', views: 200, people: 200 })
-    expect(page('awareness', '/pricing')).toBeUndefined()
-    expect(at('purchase').events).toEqual([{ name: 'Deal Won', count: 100, people: 100 }])
+    expect(at('/pricing', 'consideration')).toBe(300)
+    expect(at('/pricing', 'awareness')).toBe(0)
+    expect(at('/demo', 'consideration')).toBe(200)
+    expect(page('/pricing')).toMatchObject({ views: 300, visitors: 300 })
+    // Those who saw the demo page are the leads and customers: every one of them known by now.
+    expect(page('/demo')).toMatchObject({ visitors: 200, known: 200, knownShare: 1 })
     const phones = personas('customer').filter((v) => v.secondDevice).length
-    expect(page('purchase', '/customers/acme')).toEqual({ path: '/customers/acme', views: phones, people: phones })
+    expect(at('/customers/acme', 'purchase')).toBe(phones)
   })
 
   it("timeline: a customer's sessions, events and stage changes on both devices, in order", async () => {

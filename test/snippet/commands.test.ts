@@ -14,17 +14,19 @@ describe('The waymark() command function', () => {
       before: `${QUEUE_STUB}; waymark('page', {step: 1}); waymark('page', {step: 2})`,
     })
     await page.advance(1000)
-    const props = page.events().map((event) => event.p)
+    const views = page.events().filter((event) => event.k === 'pageview')
     // The automatic first view, then the two queued calls in the order they were made.
-    expect(props).toEqual([undefined, { step: 1 }, { step: 2 }])
+    expect(views.map((event) => event.p)).toEqual([undefined, { step: 1 }, { step: 2 }])
+    // Each call begins a view, so the view before it is reported left.
+    expect(page.events().filter((event) => event.k === 'page_engagement').map((event) => event.n)).toEqual(views.slice(0, 2).map((view) => view.id))
   })
 
   it('takes calls directly once loaded', async () => {
     page = await openPage({ before: QUEUE_STUB })
     page.window.eval(`waymark('page', {virtual: true})`)
     await page.advance(1000)
-    expect(page.events()).toHaveLength(2)
-    expect(page.events()[1].p).toEqual({ virtual: true })
+    expect(page.events().map((event) => event.k)).toEqual(['pageview', 'page_engagement', 'pageview'])
+    expect(page.events()[2].p).toEqual({ virtual: true })
   })
 
   it('ignores commands it does not know, without breaking the page', async () => {

@@ -12,6 +12,8 @@ export const snippetCode = () => (code ??= buildSnippet())
 export interface Sent {
   via: 'fetch' | 'beacon'
   url: string
+  /** The request body as it left, byte for byte. */
+  body: string
   batch: WireBatch
 }
 
@@ -27,7 +29,17 @@ export interface PageOptions {
   storage?: Record<string, string>
 }
 
-/** A page in a fresh happy-dom window with the snippet loaded, a manual clock, and a recorded network. */
+/** The page's geometry, in CSS pixels, as the snippet reads it: window.scrollY, window.innerHeight, documentElement.scrollHeight. */
+export interface Layout {
+  scrollY: number
+  innerHeight: number
+  scrollHeight: number
+}
+
+/**
+ * A page in a fresh happy-dom window with the snippet loaded, a manual clock, manual animation
+ * frames, a settable geometry, and a recorded network.
+ */
 export async function openPage(options: PageOptions = {}) {
   const window = new Window({
     url: options.url ?? 'https://www.example.com/',
@@ -58,11 +70,52 @@ export async function openPage(options: PageOptions = {}) {
     clearTimeout: (id: number) => timers.delete(id),
   })
 
+  // Manual animation frames: happy-dom runs requestAnimationFrame callbacks on Node's setImmediate,
+  // that is whenever a test awaits anything, so "once per frame" could not be told from "at once".
+  // Here a frame is painted by frame() (and at the end of advance()), and never while the page is
+  // hidden, as browsers do.
+  let frames = new Map<number, (time: number) => void>()
+  let nextFrame = 1
+  Object.assign(window, {
+    requestAnimationFrame: (run: (time: number) => void) => {
+      frames.set(nextFrame, run)
+      return nextFrame++
+    },
+    cancelAnimationFrame: (id: number) => frames.delete(id),
+  })
+  const frame = () => {
+    if (visibility === 'hidden') return 0
+    const due = frames
+    frames = new Map()
+    for (const run of due.values()) run(now)
+    return due.size
+  }
+
+  // Resize observers, which happy-dom never calls back: resized() reports a size change, after layout, as browsers do.
+  const observers: ((entries: unknown[]) => void)[] = []
+  Object.assign(window, {
+    ResizeObserver: class {
+      constructor(callback: (entries: unknown[]) => void) {
+        observers.push(callback)
+      }
+      observe() {}
+      disconnect() {}
+    },
+  })
+
+  // The geometry happy-dom does not lay out: a page that fits an 800 px window until a test says otherwise.
+  const layout: Layout = { scrollY: 0, innerHeight: 800, scrollHeight: 800 }
+  const geometry = (target: object, name: keyof Layout) =>
+    Object.defineProperty(target, name, { get: () => layout[name], configurable: true })
+  geometry(window, 'scrollY')
+  geometry(window, 'innerHeight')
+  geometry(document.documentElement, 'scrollHeight')
+
   const sent: Sent[] = []
   let attempts = 0
   Object.assign(window, {
     fetch: async (url: string, init: { body: string }) => {
-      sent.push({ via: 'fetch', url, batch: JSON.parse(init.body) })
+      sent.push({ via: 'fetch', url, body: init.body, batch: JSON.parse(init.body) })
       const answer = options.respond ? options.respond(attempts++) : 200
       if (answer === 'offline') throw new TypeError('Failed to fetch')
       return { status: answer, ok: answer < 300 }
@@ -70,7 +123,7 @@ export async function openPage(options: PageOptions = {}) {
   })
   Object.defineProperty(window.navigator, 'sendBeacon', {
     value: (url: string, body: string) => {
-      sent.push({ via: 'beacon', url, batch: JSON.parse(body) })
+      sent.push({ via: 'beacon', url, body, batch: JSON.parse(body) })
       return true
     },
     configurable: true,
@@ -85,12 +138,19 @@ export async function openPage(options: PageOptions = {}) {
   Object.defineProperty(document, 'currentScript', { value: null, configurable: true })
 
   const settle = () => new Promise((resolve) => setImmediate(resolve))
+  const visibilityChange = async (state: 'hidden' | 'visible') => {
+    visibility = state
+    document.dispatchEvent(new window.Event('visibilitychange', { bubbles: true }))
+    await settle()
+  }
   return {
     window,
     sent,
+    /** The page's geometry; change it to lay the page out (a scroll also needs scroll()). */
+    layout,
     /** Every event sent so far, in order, with its kind by name. */
     events: (): SentEvent[] => sent.flatMap((request) => request.batch.e.map((event) => ({ ...event, k: KIND_CODES[event.k] }))),
-    /** Moves the clock on, running the timers that fall due, and lets the network answer. */
+    /** Moves the clock on, running the timers that fall due, and lets the network answer; then paints a frame. */
     async advance(ms: number) {
       const until = now + ms
       for (;;) {
@@ -103,13 +163,21 @@ export async function openPage(options: PageOptions = {}) {
       }
       now = until
       await settle()
+      frame()
     },
+    /** Paints one animation frame: runs the callbacks requested so far (not those they request). Returns how many ran. */
+    frame,
+    /** The visitor scrolls the document to `y`: the position changes and a scroll event fires, with no frame painted. */
+    scroll(y: number) {
+      layout.scrollY = y
+      document.dispatchEvent(new window.Event('scroll', { bubbles: true }))
+    },
+    /** The page's size changed (content arrived): resize observers are called back. */
+    resized: () => observers.forEach((callback) => callback([])),
     /** The visitor switches tab or leaves: the page becomes hidden. */
-    async hide() {
-      visibility = 'hidden'
-      document.dispatchEvent(new window.Event('visibilitychange', { bubbles: true }))
-      await settle()
-    },
+    hide: () => visibilityChange('hidden'),
+    /** The visitor comes back to the tab. */
+    show: () => visibilityChange('visible'),
     close: () => window.happyDOM.close(),
   }
 }

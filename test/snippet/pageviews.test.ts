@@ -51,7 +51,8 @@ describe('Page views', () => {
     await page.advance(10)
     page.window.dispatchEvent(new page.window.PopStateEvent('popstate'))
     await page.advance(1000)
-    const paths = page.events().map((event) => new URL(event.u).pathname)
+    const views = page.events().filter((event) => event.k === 'pageview')
+    const paths = views.map((event) => new URL(event.u).pathname)
     expect(paths.slice(0, 4)).toEqual(['/', '/features', '/features/forms', '/pricing'])
     expect(paths).toHaveLength(5)
     expect(paths[4]).toBe('/features/forms')
@@ -79,8 +80,11 @@ describe('Page views', () => {
     page = await openPage()
     for (let i = 0; i < 20; i++) page.window.history.pushState({}, '', `/p${i}`)
     await page.advance(1000)
-    const ids = page.events().map((event) => event.id)
-    expect(new Set(ids).size).toBe(21)
+    const events = page.events()
+    // 21 page views, and a reading report for each of the 20 views left.
+    expect(events.filter((event) => event.k === 'pageview')).toHaveLength(21)
+    expect(events.filter((event) => event.k === 'page_engagement')).toHaveLength(20)
+    expect(new Set(events.map((event) => event.id)).size).toBe(41)
   })
 
   it('does nothing without data-site', async () => {

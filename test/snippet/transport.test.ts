@@ -16,7 +16,8 @@ describe('Transport', () => {
     expect(page.sent).toHaveLength(0)
     await page.advance(1)
     expect(page.sent).toHaveLength(1)
-    expect(page.sent[0].batch.e).toHaveLength(3)
+    // Three page views, and the reading reports of the two views left.
+    expect(page.sent[0].batch.e.map((event) => event.k)).toEqual(['p', 'e', 'p', 'e', 'p'])
     expect(page.sent[0].via).toBe('fetch')
   })
 
@@ -30,7 +31,8 @@ describe('Transport', () => {
     page = await openPage()
     await page.hide()
     expect(page.sent).toEqual([expect.objectContaining({ via: 'beacon' })])
-    expect(page.sent[0].batch.e).toHaveLength(1)
+    // The page view, and the reading report that leaving it adds.
+    expect(page.events().map((event) => event.k)).toEqual(['pageview', 'page_engagement'])
   })
 
   it('sends with sendBeacon on pagehide', async () => {
@@ -61,8 +63,10 @@ describe('Transport', () => {
     await page.advance(1000)
     page.window.history.pushState({}, '', '/later')
     await page.advance(1000)
-    const paths = page.sent.map((request) => request.batch.e.map((event) => new URL(event.u).pathname))
+    // Page views only: the reading report of "/" leaves with "/later", the move that ended it.
+    const paths = page.sent.map((request) => request.batch.e.filter((event) => event.k === 'p').map((event) => new URL(event.u).pathname))
     expect(paths).toEqual([['/'], ['/'], ['/later']])
+    expect(page.sent[0].batch.e.map((event) => event.id)).toEqual(page.sent[1].batch.e.map((event) => event.id))
     expect(page.sent[1].batch.t).toBeGreaterThan(page.sent[0].batch.t)
   })
 
@@ -124,15 +128,15 @@ describe('Transport across page loads', () => {
     await page.advance(1000)
     const kept = page.window.localStorage.getItem('waymark_q')!
     const lost = page.events().map((e) => e.id)
-    expect(lost).toHaveLength(2)
+    expect(page.events().map((e) => e.k)).toEqual(['pageview', 'page_engagement', 'pageview'])
     await page.close()
 
     // The visitor reloads once the network is back.
     page = await openPage({ storage: { waymark_q: kept } })
     await page.advance(1000)
     const sent = page.events().map((e) => e.id)
-    expect(sent.slice(0, 2)).toEqual(lost) // the earlier page's, first, with their own ids
-    expect(sent).toHaveLength(3) // and this page's view
+    expect(sent.slice(0, 3)).toEqual(lost) // the earlier page's, first, with their own ids
+    expect(sent).toHaveLength(4) // and this page's view
     // Acknowledged: nothing is kept any more.
     expect(page.window.localStorage.getItem('waymark_q')).toBeNull()
   })

@@ -7,7 +7,8 @@ export const EVENT_COLUMNS = [
   'user_id',
 ] as const
 
-export type EventRow = Record<(typeof EVENT_COLUMNS)[number], string | number | null>
+/** Columns written after the insert: a page view's engagement, merged in when the tag reports leaving it. */
+export type EventRow = Record<(typeof EVENT_COLUMNS)[number] | 'scroll_depth' | 'engaged_ms', string | number | null>
 
 /** An event's values in EVENT_COLUMNS order: positional binding is cheaper than named on the hot path. */
 export const eventValues = (e: StoredEvent): (string | number | null)[] => [
@@ -31,5 +32,7 @@ export const eventFromRow = (r: EventRow): StoredEvent => ({
   device: r.device as string | null, isBot: r.is_bot === 1,
   props: r.props === null ? null : JSON.parse(r.props as string),
   userId: r.user_id as string | null,
+  scrollDepth: r.scroll_depth as number | null,
+  engagedMs: r.engaged_ms as number | null,
 })
 

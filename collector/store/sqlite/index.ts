@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { LIMITS } from '../../../shared/limits'
 import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
@@ -118,12 +119,48 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     },
   }
 
+  // A page view's engagement: the largest reported wins, so a report sent twice, or again after
+  // the visitor came back to the tab, only ever adds.
+  const mergeEngagement = db.prepare(
+    `UPDATE events SET scroll_depth = max(ifnull(scroll_depth, 0), @depth), engaged_ms = max(ifnull(engaged_ms, 0), @ms)
+     WHERE id = @id AND site_id = @siteId AND kind = 'pageview' RETURNING visitor_id, occurred_at, is_bot`,
+  )
+  const keepEarlyEngagement = db.prepare(
+    `INSERT INTO early_engagements (pageview_id, site_id, visitor_id, scroll_depth, engaged_ms, received_at) VALUES (@id, @siteId, @visitorId, @depth, @ms, @at)
+     ON CONFLICT (site_id, pageview_id) DO UPDATE SET scroll_depth = max(scroll_depth, excluded.scroll_depth), engaged_ms = max(engaged_ms, excluded.engaged_ms)`,
+  )
+  const earlyEngagementOf = db.prepare('DELETE FROM early_engagements WHERE site_id = ? AND pageview_id = ? RETURNING scroll_depth, engaged_ms')
+  const anyEarlyEngagement = db.prepare('SELECT 1 FROM early_engagements LIMIT 1').pluck()
+  // Almost always none wait: then a page view costs no lookup.
+  let earlyEngagements = Boolean(anyEarlyEngagement.get())
+  const engage = (siteId: string, pageviewId: string, depth: number, ms: number) => {
+    const merged = mergeEngagement.get({ id: pageviewId, siteId, depth, ms }) as { visitor_id: string; occurred_at: number; is_bot: number } | undefined
+    // Sessions add up engaged time: the visitor's, from this page view on, are recomputed.
+    if (merged && !merged.is_bot && maintain) markVisitor.run(siteId, merged.visitor_id, merged.occurred_at, pageviewId)
+    return Boolean(merged)
+  }
+
   /** The ingest commit: the events, what identify and group change, and marks for what to recompute. */
   const insertEvents = db.transaction((events: StoredEvent[]) => {
     const identity: StoredEvent[] = []
     for (const event of events) {
+      if (event.kind === 'page_engagement') {
+        const report = { siteId: event.siteId, id: event.name!, depth: event.props!.scrollDepth as number, ms: event.props!.engagedMs as number }
+        if (!engage(report.siteId, report.id, report.depth, report.ms)) {
+          keepEarlyEngagement.run({ ...report, visitorId: event.visitorId, at: event.receivedAt })
+          earlyEngagements = true
+        }
+        continue
+      }
       const stored = insertEvent.run(eventValues(event)).changes === 1
       if (!stored) continue
+      if (earlyEngagements && event.kind === 'pageview') {
+        const early = earlyEngagementOf.get(event.siteId, event.id) as { scroll_depth: number; engaged_ms: number } | undefined
+        if (early) {
+          engage(event.siteId, event.id, early.scroll_depth, early.engaged_ms)
+          earlyEngagements = Boolean(anyEarlyEngagement.get())
+        }
+      }
       if (event.kind === 'identify' || event.kind === 'group' || event.kind === 'alias' || event.userId) identity.push(event)
       // Bots are stored but kept out of sessions and journeys, and so are aliases: they say who, not what.
       if (!event.isBot && event.kind !== 'alias' && maintain) markVisitor.run(event.siteId, event.visitorId, event.occurredAt, event.id)
@@ -268,6 +305,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
            OR user_id = @userId OR (kind IN ('identify', 'alias') AND name IN (@userId, @email)))`,
       ).run({ siteId, person: row.id, userId: row.user_id, email: row.email }).changes
     db.prepare(`DELETE FROM pending_visitors WHERE ${ofVisitors}`).run(siteId, visitors)
+    db.prepare(`DELETE FROM early_engagements WHERE ${ofVisitors}`).run(siteId, visitors)
     for (const table of ['stage_entries', 'stage_transitions', 'owner_stages', 'pending_owners'])
       db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ((owner_type = 'person' AND owner_id = ?) OR (owner_type = 'visitor' AND owner_id IN (SELECT value FROM json_each(?))))`).run(siteId, row.id, visitors)
     db.prepare('DELETE FROM identity_conflicts WHERE site_id = ? AND (kept_person_id = ? OR refused_person_id = ? OR visitor_id IN (SELECT value FROM json_each(?)))').run(siteId, row.id, row.id, visitors)
@@ -410,6 +448,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       return erase(siteId, ref)
     },
     async deleteEventsBefore(siteId, before) {
+      // A report whose page view never came within the age the collector accepts never will.
+      db.prepare('DELETE FROM early_engagements WHERE site_id = ? AND received_at < ?').run(siteId, Math.max(before, Date.now() - 2 * LIMITS.maxEventAgeMs))
       return db.prepare('DELETE FROM events WHERE site_id = ? AND occurred_at < ?').run(siteId, before).changes
     },
     async findSite(id) {

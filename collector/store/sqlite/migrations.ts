@@ -212,4 +212,19 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX stage_entries_by_owner ON stage_entries (site_id, journey, owner_type, owner_id, stage);
   `,
+  // 8: reading depth and engaged time, merged into each page view as the tag reports leaving it;
+  // a report that arrives before its page view (whose batch is being retried) waits here for it
+  `
+  ALTER TABLE events ADD COLUMN scroll_depth INTEGER;
+  ALTER TABLE events ADD COLUMN engaged_ms INTEGER;
+  CREATE TABLE early_engagements (
+    site_id TEXT NOT NULL,
+    pageview_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    scroll_depth INTEGER NOT NULL,
+    engaged_ms INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, pageview_id)
+  ) WITHOUT ROWID;
+  `,
 ]
