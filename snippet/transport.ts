@@ -52,10 +52,18 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
   // a send that succeeds the first time costs no storage at all.
   let unsent: Batch[] = []
   let failed: Batch[] = []
+  // Other tabs of the site keep theirs in the same storage: a batch this tab never had (known by
+  // its first event's id) is another tab's and stays; one it had and settled goes.
+  const mine: Record<string, 1> = {}
   const keep = () => {
     let kept: string
-    while ((kept = JSON.stringify(unsent.map((b) => [b.envelope_, b.events_]))).length > MAX_KEPT_CHARS) unsent.shift()
-    save(KEPT_KEY, unsent.length ? kept : '')
+    let all: [Envelope, string[]][] = []
+    try {
+      all = JSON.parse(load(KEPT_KEY) || '[]').filter((b: [Envelope, string[]]) => !mine[b[1][0]])
+    } catch {}
+    unsent.forEach((b) => all.push([b.envelope_, b.events_]))
+    while ((kept = JSON.stringify(all)).length > MAX_KEPT_CHARS) all.shift()
+    save(KEPT_KEY, all.length ? kept : '')
   }
   const settled = (batch: Batch) => {
     if (unsent.indexOf(batch) < 0) return
@@ -78,6 +86,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
       })
       .catch(() => {
         failed.push(batch)
+        mine[batch.events_[0]] = 1
         unsent.indexOf(batch) < 0 && unsent.push(batch)
         keep()
         schedule((retryDelay = Math.min(MAX_RETRY_DELAY_MS, retryDelay * 2 || BATCH_DELAY_MS)))
@@ -99,7 +108,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
 
   // What an earlier page could not send goes first.
   try {
-    failed = JSON.parse(load(KEPT_KEY) || '[]').map((b: [Envelope, string[]]) => ({ envelope_: b[0], events_: b[1] }))
+    failed = JSON.parse(load(KEPT_KEY) || '[]').map((b: [Envelope, string[]]) => ((mine[b[1][0]] = 1), { envelope_: b[0], events_: b[1] }))
   } catch {}
   unsent = failed.slice()
   failed.length && schedule(BATCH_DELAY_MS)
@@ -108,9 +117,10 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     consent: (yes) => {
       save(CONSENT_KEY, (answer = yes ? '0' : '1'))
       if (yes) return flush()
+      // No means no for every tab: what any of them kept goes too.
       queue = []
       failed = unsent = []
-      keep()
+      save(KEPT_KEY)
     },
     enqueue: (event) => {
       // Refused, or waiting for an answer with enough held already.

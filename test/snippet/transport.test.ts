@@ -141,6 +141,24 @@ describe('Transport across page loads', () => {
     expect(page.window.localStorage.getItem('waymark_q')).toBeNull()
   })
 
+  it("keeps another tab's unsent batches when it keeps its own, and drops only those it settled", async () => {
+    let offline = true
+    page = await openPage({ respond: () => (offline ? 'offline' : 200) })
+    await page.advance(1000)
+    // Meanwhile another tab of the site, offline too, keeps a batch of its own in the same storage.
+    const theirs = [{ s: 'site1', v: '01HZZZZZZZZZZZZZZZZZZZZZZZ' }, [JSON.stringify({ id: '01HYYYYYYYYYYYYYYYYYYYYYYY', k: 't', t: 1, u: 'https://www.example.com/', n: 'Other tab' })]]
+    const stored = JSON.parse(page.window.localStorage.getItem('waymark_q')!)
+    page.window.localStorage.setItem('waymark_q', JSON.stringify([...stored, theirs]))
+    page.window.eval("waymark('track', 'Mine')")
+    await page.advance(1000)
+    const names = () => (JSON.parse(page!.window.localStorage.getItem('waymark_q')!) as [unknown, string[]][]).flatMap(([, events]) => events.map((e) => JSON.parse(e).n ?? JSON.parse(e).k))
+    expect(names()).toEqual(['Other tab', 'p', 'Mine'])
+    // Back online: this tab's batches are acknowledged and go; the other tab's stays for it to send.
+    offline = false
+    await page.advance(60_000)
+    expect(names()).toEqual(['Other tab'])
+  })
+
   it('keeps a bounded amount, dropping the oldest first', async () => {
     page = await openPage({ respond: () => 'offline' })
     page.window.eval("for (let i = 0; i < 400; i++) waymark('track', 'Scrolled', { text: 'x'.repeat(200), i })")
