@@ -1,6 +1,8 @@
 import { serve } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hookProblem } from './alerts/hooks'
+import { startAlertWorker, type AlertWorkerOptions } from './alerts/worker'
 import { createApp } from './app'
 import type { RateLimits } from './ingest/admission'
 import { groupCommit } from './ingest/group-commit'
@@ -29,6 +31,8 @@ export interface CollectorOptions {
   maxPendingEvents?: number
   maxLoopLagMs?: number
   dropBots?: boolean
+  /** Stage alerts' delivery: poll interval, timeout, backoff (defaults in ALERT_DEFAULTS). */
+  alerts?: AlertWorkerOptions
   log?: (message: string) => void
 }
 
@@ -40,10 +44,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     config: options.journeys,
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
+  const config = options.journeys ?? DEFAULT_CONFIG
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
   const lifecycle = { stopping: false }
   const app = createApp({
-    store, commits, lifecycle, snippet: await loadSnippetAsset(), dashboard: await loadDashboardAsset(), config: options.journeys ?? DEFAULT_CONFIG,
+    store, commits, lifecycle, snippet: await loadSnippetAsset(), dashboard: await loadDashboardAsset(), config,
     limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs,
     dropBots: options.dropBots,
   })
@@ -60,6 +65,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     )
   void retain()
   const retention = setInterval(retain, RETENTION_EVERY_MS).unref()
+  for (const hook of await store.listAlertHooks()) {
+    const problem = hookProblem(config, hook)
+    if (problem) options.log?.(problem)
+  }
+  const alerts = startAlertWorker(store, config, options.alerts, options.log)
   let closing: Promise<void> | undefined
   return {
     url: `http://localhost:${port}`,
@@ -71,6 +81,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         // already taken finish. A client that holds a connection open past the grace time is cut off.
         lifecycle.stopping = true
         clearInterval(retention)
+        // Alerts cut off here are due again at the next start; those queued meanwhile wait for it.
+        const alertsStopped = alerts.stop()
         const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
         await new Promise<void>((done) => {
           server.close(() => done())
@@ -78,6 +90,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         })
         clearTimeout(grace)
         await commits.drain()
+        await alertsStopped
         await store.close()
       })()),
   }

@@ -1,5 +1,6 @@
 import { download, getJson, getText, token, Unauthorized } from './api'
 import { h } from './dom'
+import { accountsView } from './views/accounts'
 import { contentView, ctasView } from './views/content'
 import { flowsView } from './views/flows'
 import { formsView } from './views/forms'
@@ -24,6 +25,7 @@ const VIEWS: Record<string, { title: string; view: View; export: [string, string
   content: { title: 'Content', view: contentView, export: ['content', 'csv'] },
   ctas: { title: 'Calls to action', view: ctasView, export: ['ctas', 'csv'] },
   people: { title: 'People & companies', view: peopleView, export: ['people', 'csv'] },
+  accounts: { title: 'Accounts', view: accountsView, export: ['accounts', 'csv'] },
   live: { title: 'Live', view: liveView, export: ['events', 'ndjson'] },
 }
 

@@ -34,6 +34,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   .flows { width: 100%; max-width: 760px; background: #fff; } .flow { fill: none; stroke: #1d4ed8; stroke-opacity: .28; } .flows text { font-size: 12px; }
   .sign-in { max-width: 360px; margin: 12vh auto; display: grid; gap: 10px; background: #fff; padding: 24px; border-radius: 10px; }
   .error { color: #b42318; } button { cursor: pointer; }
+  .account { background: #fff; padding: 4px 12px; margin: 8px 0; border-radius: 8px; } .paths { min-width: 340px; }
+  .path { margin: 6px 0; } .steps { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; } .path .bar-track { height: 8px; margin: 3px 0; } .path .bar { height: 8px; }
+  .step-chip { background: #eef3ff; border-radius: 10px; padding: 1px 8px; font-size: 12px; } .arrow { color: #6b7385; }
 </style>
 </head>
 <body>

@@ -2,6 +2,8 @@ import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
+import { newHook } from '../alerts/hooks'
+import { describeHook, formatHooks, formatLog } from '../alerts/tables'
 import { resolveConfig, type ConfigFlags } from '../config'
 import { exportRows, parseExport } from '../export/export'
 import { runReport } from '../reports'
@@ -9,7 +11,7 @@ import { formatReport } from '../reports/tables'
 import { startCollector } from '../server'
 import { normalizeEmail } from '../identity/free-mail'
 import { addSite, hashSecret, newAdminToken, scriptTag } from '../sites'
-import type { SiteSettings } from '../store/types'
+import type { Site, SiteSettings } from '../store/types'
 import { openSqliteStore } from '../store/sqlite'
 
 const USAGE = `Usage: waymark <command> [options]
@@ -24,10 +26,20 @@ Commands:
   person delete <email|user id>
                         erase a person: their events, sessions, stage history, identity and traits
   rebuild               recompute every session and journey stage from the stored events
-  export <what>         write sessions, events, people, companies, transitions, content or ctas as CSV, NDJSON or Parquet
+  export <what>         write sessions, events, people, companies, transitions, or a report's rows (content, ctas,
+                        length, accounts, paths, cohorts) as CSV, NDJSON or Parquet
                         (to --out, or standard output)
-  report <name>         print the funnel, sources, forms, content, ctas, people, companies or timeline report as tables
+  report <name>         print a report as tables: funnel, sources, forms, content, ctas, length, accounts, paths,
+                        cohorts, people, companies or timeline
                         (--json: as JSON)
+  alerts add --url <url> --stage <name>
+                        POST a signed alert to the URL when a person enters the stage (--owner company or both:
+                        companies too); prints the signing secret, once
+  alerts add --url <url> --stalled
+                        POST the people stalled in the journey, once a day (--stalled-days: default 30)
+  alerts list           list the alert hooks, with how many alerts each queued, delivered, gave up
+  alerts remove <id>    remove an alert hook, and the alerts it has not delivered yet
+  alerts log            the latest delivery attempts: when, whom, the receiver's answer, the next retry (--limit, default 50)
 
 Options:
   --port <n>            port to listen on (PORT; default 8787)
@@ -47,10 +59,21 @@ Export and report options:
   --out <file>          export: write here rather than to standard output
   --stalled-days <n>    funnel: days in one stage that count as stalled (default 30)
   --limit <n>           funnel: stalled people to list; content and ctas: rows per list (default 50)
-  --goal <stage>        content: the stage whose converters its influence counts (default decision)
+  --goal <stage>        content, accounts, paths: the stage that counts as converting (default decision)
+  --segment <k=v>       any report: only people and companies whose traits match, repeatable:
+                        --segment company.industry=software --segment person.role=cto|cfo
+                        --segment company.employees=50..500
   --email, --person, --user-id, --company, --domain
                         timeline: whose
   --json                report: print JSON rather than tables
+
+Alert options:
+  --url <url>           where to POST: an http:// or https:// address
+  --stage <name>        the stage whose entry alerts; --journey <name>: of which journey (default: the first configured)
+  --owner <who>         person (default), company or both
+  --stalled             the daily list of stalled people rather than a stage; --stalled-days <n> (default 30)
+  --site <id>           which site (default: the only one); list and log: only this site's
+  --limit <n>           log: how many lines (default 50)
 `
 
 const OPTIONS = {
@@ -70,6 +93,7 @@ const OPTIONS = {
   'stalled-days': { type: 'string' },
   limit: { type: 'string' },
   goal: { type: 'string' },
+  segment: { type: 'string', multiple: true },
   email: { type: 'string' },
   person: { type: 'string' },
   'user-id': { type: 'string' },
@@ -78,26 +102,69 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'retention-days': { type: 'string' },
   'privacy-signals': { type: 'string' },
+  owner: { type: 'string' },
+  stalled: { type: 'boolean' },
 } as const
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+/** The site named by --site (id or domain), or the only one. */
+function pickSite(sites: Site[], named: string | undefined, dbPath: string): Site {
+  const site = named ? sites.find((s) => s.id === named || s.domain === named) : sites.length === 1 ? sites[0] : undefined
+  if (site) return site
+  const known = sites.map((s) => `${s.id} (${s.domain})`).join(', ')
+  throw new Error(
+    named ? `no site "${named}" in ${dbPath}${known ? `: the sites are ${known}` : ''}`
+      : sites.length ? `say which site with --site: ${known}` : `no site in ${dbPath} yet: npx waymark site add example.com`,
+  )
+}
 
 /** Opens the store for reading, and picks the site: the one named, or the only one. */
 async function openForReading(flags: Flags) {
   const config = resolveConfig(flags)
   // A running collector owns rebuilds; reading never starts one.
   const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
-  const sites = await store.listSites()
-  const site = flags.site ? sites.find((s) => s.id === flags.site || s.domain === flags.site) : sites.length === 1 ? sites[0] : undefined
-  if (!site) {
+  try {
+    return { store, site: pickSite(await store.listSites(), flags.site, config.dbPath), journeys: config.journeys }
+  } catch (error) {
     await store.close()
-    const known = sites.map((s) => `${s.id} (${s.domain})`).join(', ')
-    throw new Error(
-      flags.site ? `no site "${flags.site}" in ${config.dbPath}${known ? `: the sites are ${known}` : ''}`
-        : sites.length ? `say which site with --site: ${known}` : `no site in ${config.dbPath} yet: npx waymark site add example.com`,
-    )
+    throw error
   }
-  return { store, site, journeys: config.journeys }
+}
+
+async function alertsCommand(args: string[], flags: Flags) {
+  const config = resolveConfig(flags)
+  // Beside a running collector: hooks are rows it reads as it goes; this never recomputes stages.
+  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
+  try {
+    const sites = await store.listSites()
+    const only = flags.site === undefined ? undefined : pickSite(sites, flags.site, config.dbPath).id
+    if (args[0] === 'add') {
+      const site = pickSite(sites, flags.site, config.dbPath)
+      const hook = newHook(config.journeys, {
+        siteId: site.id, url: flags.url, stage: flags.stage, stalled: flags.stalled, journey: flags.journey, owner: flags.owner, stalledDays: flags['stalled-days'],
+      })
+      await store.addAlertHook(hook)
+      console.log(`Added alert hook ${hook.id} for ${site.domain}: POST to ${hook.url} ${describeHook(hook)}
+  signing secret  ${hook.secret}    (secret: check each alert's Waymark-Signature with it; shown only now)
+
+${hook.kind === 'stage' ? 'Stage entries from now on alert, each once; earlier ones do not.' : 'The first list goes within a minute, then one each UTC day.'} A running collector sends them; waymark alerts log shows each attempt.`)
+    } else if (args[0] === 'list') {
+      const domains = new Map(sites.map((s) => [s.id, s.domain]))
+      console.log(formatHooks(await store.listAlertHooks(only), (id) => domains.get(id) ?? id))
+    } else if (args[0] === 'remove') {
+      if (!args[1]) throw new Error('say which hook: waymark alerts remove <id> (the ids are in waymark alerts list)')
+      const removed = await store.removeAlertHook(args[1])
+      if (!removed) throw new Error(`no alert hook "${args[1]}": the ids are in waymark alerts list`)
+      console.log(`Removed alert hook ${args[1]}${removed.dropped ? `; ${removed.dropped} alert(s) not yet delivered will not be` : ''}`)
+    } else if (args[0] === 'log') {
+      const limit = flags.limit === undefined ? 50 : Number(flags.limit)
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit "${flags.limit}" must be a whole number, 1 or more`)
+      console.log(formatLog(await store.alertLog({ siteId: only, limit })))
+    } else throw new Error(`unknown alerts command "${args[0] ?? ''}": use alerts add, list, remove or log`)
+  } finally {
+    await store.close()
+  }
 }
 
 async function personCommand(args: string[], flags: Flags) {
@@ -132,12 +199,24 @@ async function exportCommand(dataset: string | undefined, flags: Flags) {
   }
 }
 
+/** --segment company.industry=software, as the URL's company.industry=software. */
+function segmentParams(segments: string[]): Record<string, string> {
+  return Object.fromEntries(
+    segments.map((segment) => {
+      const at = segment.indexOf('=')
+      if (!/^(company|person)\./.test(segment) || at < 0) throw new Error(`--segment ${segment}: give company.<trait>=<value> or person.<trait>=<value>, such as company.industry=software`)
+      return [segment.slice(0, at), segment.slice(at + 1)]
+    }),
+  )
+}
+
 async function reportCommand(name: string | undefined, flags: Flags) {
   const { store, site, journeys } = await openForReading(flags)
   try {
     const report = await runReport(store, journeys, site.id, name ?? '', {
       from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit, goal: flags.goal,
       email: flags.email, person: flags.person, userId: flags['user-id'], company: flags.company, domain: flags.domain,
+      ...segmentParams(flags.segment ?? []),
     })
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
   } finally {
@@ -240,6 +319,7 @@ export async function main(argv: string[]) {
   if (command === 'person') return personCommand(rest, values)
   if (command === 'export') return exportCommand(rest[0], values)
   if (command === 'report') return reportCommand(rest[0], values)
+  if (command === 'alerts') return alertsCommand(rest, values)
   throw new Error(`unknown command "${command}"\n\n${USAGE}`)
 }
 

@@ -1,6 +1,10 @@
 import { runReport } from '../reports'
 import type { Content, FileItem, PageItem } from '../reports/content'
+import type { Account, CommitteeMember } from '../reports/accounts'
+import type { Cohort } from '../reports/cohorts'
 import type { ClickItem, Clicks, ContactItem } from '../reports/ctas'
+import type { OwnerLength } from '../reports/length'
+import type { PathCount, PathGroup } from '../reports/paths'
 import type { WaymarkConfig } from '../stages/config'
 import type { CompanyRow, EventRecord, PersonRow, SessionRecord, Store, TransitionRecord } from '../store/types'
 
@@ -201,12 +205,13 @@ const transitions: Dataset<TransitionRecord> = {
 }
 
 /** A report over the filter's range, every row of it (no top-n limit): an export is for the whole picture. */
-const reportOf = <T>(name: string, store: Store, { siteId, from, to, journey }: ExportFilter, config: WaymarkConfig) =>
+const reportOf = <T>(name: string, store: Store, { siteId, from, to, journey }: ExportFilter, config: WaymarkConfig, extra: Record<string, string> = {}) =>
   runReport(store, config, siteId, name, {
     from: from === undefined ? undefined : new Date(from).toISOString(),
     to: to === undefined ? undefined : new Date(to).toISOString(),
     journey,
     limit: String(Number.MAX_SAFE_INTEGER),
+    ...extra,
   }) as Promise<T>
 
 type ContentRow = (PageItem | FileItem) & { type: 'page' | 'file' }
@@ -263,6 +268,95 @@ const ctas: Dataset<ClickRow> = {
   },
 }
 
-export const DATASETS = { sessions, events, people, companies, transitions, content, ctas } as const
+const length: Dataset<OwnerLength> = {
+  name: 'length',
+  rangeOf: 'when the stage was entered (the journey length report, one row per person or company and stage)',
+  stages: false,
+  columns: [
+    text('owner_type', (r) => r.ownerType),
+    text('owner_id', (r) => r.ownerId),
+    text('stage', (r) => r.stage),
+    time('first_touch_at', (r) => r.firstTouchAt),
+    time('entered_at', (r) => r.enteredAt),
+    integer('touches', (r) => r.touches),
+    decimal('days', (r) => r.days),
+    integer('channels', (r) => r.channels),
+  ],
+  async *rows(store, filter, config) {
+    yield* (await reportOf<{ owners: OwnerLength[] }>('length', store, filter, config, { owners: 'all' })).owners
+  },
+}
+
+type MemberRow = CommitteeMember & { account: Account }
+const accounts: Dataset<MemberRow> = {
+  name: 'accounts',
+  rangeOf: "the companies' people's sessions (the accounts report: one row per company and person)",
+  stages: false,
+  columns: [
+    text('company_id', (r) => r.account.companyId),
+    text('company', (r) => r.account.name),
+    text('domain', (r) => r.account.domain),
+    text('company_stage', (r) => r.account.stage),
+    integer('company_people', (r) => r.account.people),
+    integer('engaged_people', (r) => r.account.engagedPeople),
+    json('company_traits', (r) => r.account.traits),
+    text('person_id', (r) => r.personId),
+    text('person', (r) => r.name),
+    text('role', (r) => r.role),
+    text('person_stage', (r) => r.stage),
+    time('first_seen', (r) => r.firstSeen),
+    time('last_seen', (r) => r.lastSeen),
+    boolean('engaged', (r) => r.engaged),
+    boolean('came_first', (r) => r.cameFirst),
+    boolean('moved_to_goal', (r) => r.movedToGoal),
+  ],
+  async *rows(store, filter, config) {
+    for (const account of (await reportOf<{ accounts: Account[] }>('accounts', store, filter, config)).accounts)
+      for (const member of account.members) yield { ...member, account }
+  },
+}
+
+type PathRow = PathCount & { group: 'reached' | 'not_reached'; kind: 'channels' | 'content' }
+const paths: Dataset<PathRow> = {
+  name: 'paths',
+  rangeOf: 'the first touch (the paths report, every path)',
+  stages: false,
+  columns: [
+    text('group', (r) => r.group),
+    text('kind', (r) => r.kind),
+    text('path', (r) => r.path.join(' > ')),
+    integer('people', (r) => r.count),
+    decimal('share', (r) => r.share),
+  ],
+  async *rows(store, filter, config) {
+    const report = await reportOf<{ reached: PathGroup; notReached: PathGroup }>('paths', store, filter, config)
+    for (const [group, paths] of [['reached', report.reached], ['not_reached', report.notReached]] as const)
+      for (const kind of ['channels', 'content'] as const) for (const path of paths[kind]) yield { ...path, group, kind }
+  },
+}
+
+type CohortRow = { ownerType: string; month: string; size: number; stage: string; days: number; eligible: number; reached: number; share: number | null }
+const cohorts: Dataset<CohortRow> = {
+  name: 'cohorts',
+  rangeOf: 'the first touch (the cohorts report: one row per cohort, stage and window)',
+  stages: false,
+  columns: [
+    text('owner_type', (r) => r.ownerType),
+    text('month', (r) => r.month),
+    integer('size', (r) => r.size),
+    text('stage', (r) => r.stage),
+    integer('within_days', (r) => r.days),
+    integer('eligible', (r) => r.eligible),
+    integer('reached', (r) => r.reached),
+    decimal('share', (r) => r.share),
+  ],
+  async *rows(store, filter, config) {
+    const report = await reportOf<{ people: Cohort[]; companies: Cohort[] }>('cohorts', store, filter, config)
+    for (const [ownerType, list] of [['person', report.people], ['company', report.companies]] as const)
+      for (const cohort of list) for (const s of cohort.stages) for (const w of s.within) yield { ownerType, month: cohort.month, size: cohort.size, stage: s.stage, ...w }
+  },
+}
+
+export const DATASETS = { sessions, events, people, companies, transitions, content, ctas, length, accounts, paths, cohorts } as const
 export type DatasetName = keyof typeof DATASETS
 export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[]

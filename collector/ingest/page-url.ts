@@ -18,7 +18,8 @@ export type PageFacts = Pick<
 
 export function readPageUrl(url: string): PageFacts {
   const parsed = new URL(url)
-  const param = (name: string) => parsed.searchParams.get(name)?.slice(0, 256) || null
+  // An empty or blank value says nothing: stored as none, never as an empty string.
+  const param = (name: string) => parsed.searchParams.get(name)?.trim().slice(0, 256) || null
   const kept = new URLSearchParams()
   for (const [name, value] of parsed.searchParams) if (KEPT_PARAMETERS.includes(name)) kept.append(name, value)
   const query = kept.toString()

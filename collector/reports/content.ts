@@ -55,7 +55,7 @@ export interface Influence {
   assisted: number
   /** Owners who viewed (downloaded) the item in the range: its visitors. */
   consumers: number
-  /** Owners with any page view in the range. */
+  /** Owners with any page view or download in the range: everyone who consumed content. */
   owners: number
   /** Rounded to 2 places; null when converters, owners or consumers are 0. */
   ratio: number | null
@@ -98,7 +98,7 @@ export interface ContentTotals {
   /** Distinct files downloaded in the range, and their downloads. */
   files: number
   downloads: number
-  /** Owners with any page view in the range (every item's influence.owners). */
+  /** Owners with any page view or download in the range (every item's influence.owners). */
   owners: number
   /** Owners who entered the goal stage in the range (every item's influence.converters). */
   converters: number
@@ -169,7 +169,7 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
       if (assists) item.assisted.add(owner)
       if (!inside) return
 
-      if (event.kind === 'pageview') owners.add(owner)
+      owners.add(owner)
       item.views++
       item.visitors.add(owner)
       const stage = stageAt(owner, event.occurredAt)

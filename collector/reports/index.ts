@@ -4,14 +4,19 @@ import type { CompanyRef, EventRecord, SessionRecord, Store } from '../store/typ
 import type { StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
+import { accountsFold, stageEntryCounts } from './accounts'
+import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
 import { funnelFold } from './funnel'
+import { lengthFold, type OwnerLength, type Touch } from './length'
 import { ownerList } from './owners'
+import { contentGroup, pathsFold, type PathOwner } from './paths'
+import { describeSegment, parseSegment, segmentedStore } from './segments'
 import { attributionFold, flowFold, sessionSourcesFold } from './sources'
 import { DAY_MS, runs } from './stats'
 import { timeline } from './timeline'
 
-export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies', 'ctas'] as const
+export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies', 'ctas', 'length', 'accounts', 'paths', 'cohorts'] as const
 export type ReportName = (typeof REPORTS)[number]
 
 /** A report as asked for on the command line or in a URL: every value a string, as typed. */
@@ -23,10 +28,14 @@ export interface ReportParams {
   stalledDays?: string
   /** Funnel: how many stalled people to list; content and ctas: rows of each list (default 50); people, companies: rows (default 100). */
   limit?: string
-  /** Content: the stage whose entry counts as converting (default decision, else the journey's last stage). */
+  /** Content, accounts, paths: the stage whose entry counts as converting (default decision, else the journey's last stage). */
   goal?: string
+  /** Any report: a segment, as `company.<trait>` and `person.<trait>` keys (company.industry=software, person.role=cto|cfo, company.employees=50..500). */
+  [segment: `company.${string}` | `person.${string}`]: string | undefined
   /** People and companies: only those at this stage now. */
   stage?: string
+  /** Length: `all` adds every person's and company's own way to each stage (what the export gives). */
+  owners?: string
   /** Timeline: whose, by one of these. */
   person?: string
   email?: string
@@ -50,11 +59,14 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
 const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 /** Reads what a report needs from the store and folds it; every number is computed from the stored data for the range. */
-export async function runReport(store: Store, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
+export async function runReport(allOf: Store, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
   const report = oneOf(name, REPORTS, 'report')
   const range = parseRange(params)
   const { journey, stage } = parseJourney(config, params)
-  const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to) }
+  const segment = parseSegment(params as Record<string, unknown>)
+  // A segment narrows the store itself, so every report below runs unchanged on its people and companies.
+  const store = segment ? await segmentedStore(allOf, siteId, journey.name, segment) : allOf
+  const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to), segment: segment ? describeSegment(segment) : null }
   const ownersOf = () => runs(store.queryStageEntries(siteId, journey.name), (e) => `${e.ownerType}:${e.ownerId}`)
 
   if (report === 'funnel') {
@@ -121,6 +133,120 @@ export async function runReport(store: Store, config: WaymarkConfig, siteId: str
     for await (const session of store.querySessions({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
     for await (const transition of store.queryTransitions({ siteId, journey: journey.name, from: range.from, to })) ctas.addTransition(transition)
     return { ...header, ...ctas.result() }
+  }
+
+  const goalOf = () => oneOf(params.goal, journey.stages.map((s) => s.name), 'goal', defaultGoal(journey))
+  /**
+   * Every session as a touch, by the person (else anonymous visitor) and the company it was theirs.
+   * Read from the whole store: a company in a segment is measured by all its people's touches, as
+   * its stages are (only the segment's owners' entries are ever looked up).
+   */
+  const touchesByOwner = async () => {
+    const touches = new Map<string, Touch[]>()
+    const add = (key: string, touch: Touch) => {
+      let list = touches.get(key)
+      if (!list) touches.set(key, (list = []))
+      list.push(touch)
+    }
+    for await (const s of allOf.querySessions({ siteId, to: range.to })) {
+      const touch = { at: s.startedAt, channel: s.channel }
+      add(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`, touch)
+      if (s.companyId) add(`company:${s.companyId}`, touch)
+    }
+    return touches
+  }
+
+  if (report === 'length') {
+    const touches = await touchesByOwner()
+    const fold = lengthFold(journey, range)
+    const owners: OwnerLength[] = []
+    for await (const entries of ownersOf()) {
+      const { ownerType, ownerId } = entries[0]
+      if (ownerType === 'visitor') continue
+      const found = fold.add(ownerId, { ownerType, entries, touches: touches.get(`${ownerType}:${ownerId}`) ?? [] })
+      if (params.owners === 'all') owners.push(...found)
+    }
+    return { ...header, ...fold.result(), ...(params.owners === 'all' ? { owners } : {}) }
+  }
+
+  if (report === 'cohorts') {
+    const touches = await touchesByOwner()
+    const fold = cohortsFold(journey, { ...range, asOf: Math.min(range.to ?? now, now) })
+    for await (const entries of ownersOf()) {
+      const { ownerType, ownerId } = entries[0]
+      const own = touches.get(`${ownerType}:${ownerId}`)
+      if (ownerType === 'visitor' || !own?.length) continue
+      fold.add({ ownerType, entries, firstTouch: Math.min(...own.map((t) => t.at)) })
+    }
+    return { ...header, ...fold.result() }
+  }
+
+  if (report === 'paths') {
+    const goal = goalOf()
+    const limit = positiveNumber(params.limit, 'limit', 20)
+    const owners = new Map<string, PathOwner>()
+    const ownerOf = (key: string) => {
+      let owner = owners.get(key)
+      if (!owner) owners.set(key, (owner = { sessions: [], content: [], goalAt: null }))
+      return owner
+    }
+    for await (const s of store.querySessions({ siteId, to: range.to }))
+      ownerOf(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`).sessions.push({ at: s.startedAt, channel: s.channel })
+    for await (const e of store.queryEvents({ siteId, to: range.to, kinds: ['pageview', 'file_download'] })) {
+      if (e.isBot) continue
+      const item = e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}`
+      owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)?.content.push({ at: e.occurredAt, item })
+    }
+    for await (const entries of ownersOf()) {
+      const entry = entries.find((e) => e.stage === goal)
+      const owner = owners.get(`${entries[0].ownerType}:${entries[0].ownerId}`)
+      if (entry && owner) owner.goalAt = entry.at
+    }
+    const fold = pathsFold({ top: limit })
+    // Those whose first touch lies in the range: journeys that began in it.
+    for (const owner of owners.values()) {
+      const first = Math.min(...owner.sessions.map((s) => s.at))
+      if ((range.from === undefined || first >= range.from) && (range.to === undefined || first < range.to)) fold.add(owner)
+    }
+    return { ...header, goal, ...fold.result() }
+  }
+
+  if (report === 'accounts') {
+    const goal = goalOf()
+    const limit = positiveNumber(params.limit, 'limit', 50)
+    const asOf = Math.min(range.to ?? now, now)
+    const engagedDays = 30
+    const fold = accountsFold(journey, { limit })
+    const funnel = stageEntryCounts(journey, range)
+    const goalEntries = new Map<string, { at: number; sessionId: string }>()
+    for await (const entries of ownersOf())
+      for (const entry of entries) {
+        funnel.add(entry)
+        if (entry.stage === goal) goalEntries.set(`${entry.ownerType}:${entry.ownerId}`, { at: entry.at, sessionId: entry.sessionId })
+      }
+    // Each person's visits as of the report's end, not since: first and last, and whether one was lately.
+    const seen = new Map<string, { first: number; last: number; engaged: boolean }>()
+    for await (const s of allOf.querySessions({ siteId, to: asOf })) {
+      if (!s.personId) continue
+      const known = seen.get(s.personId) ?? { first: s.startedAt, last: s.endedAt, engaged: false }
+      known.last = Math.max(known.last, s.endedAt)
+      known.engaged ||= s.startedAt >= asOf - engagedDays * DAY_MS
+      seen.set(s.personId, known)
+    }
+    // Who came first is of all the company's people, whatever the segment shows of them.
+    const firstOf = new Map<string, { id: string; at: number }>()
+    for await (const p of allOf.queryPeople({ siteId, journey: journey.name })) {
+      const at = seen.get(p.id)?.first
+      const known = p.companyId ? firstOf.get(p.companyId) : undefined
+      if (p.companyId && at !== undefined && (!known || at < known.at || (at === known.at && p.id < known.id))) firstOf.set(p.companyId, { id: p.id, at })
+    }
+    for await (const p of store.queryPeople({ siteId, journey: journey.name })) {
+      const visits = seen.get(p.id)
+      fold.addPerson({ ...p, firstSeen: visits?.first ?? null, lastSeen: visits?.last ?? null, engaged: visits?.engaged ?? false, goalEntry: goalEntries.get(`person:${p.id}`) ?? null })
+    }
+    for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range }))
+      fold.addCompany({ ...c, goalEntry: goalEntries.get(`company:${c.id}`) ?? null, firstPersonId: firstOf.get(c.id)?.id ?? null })
+    return { ...header, goal, asOf: new Date(asOf).toISOString(), engagedDays, funnel: funnel.result(), ...fold.result() }
   }
 
   if (report === 'people' || report === 'companies') {

@@ -32,10 +32,10 @@ const day = (iso: string | number | null) => (iso === null ? null : new Date(iso
 export function formatReport(report: Report): string {
   const range = `${report.from ? day(report.from) : 'the start'} to ${report.to ? day(report.to) : 'now'}`
   const name = report.report === 'ctas' ? 'CTAs' : report.report[0].toUpperCase() + report.report.slice(1)
-  const title = `${name} of journey "${report.journey}", ${range} (to is exclusive)`
+  const title = `${name} of journey "${report.journey}", ${range} (to is exclusive)${report.segment ? `; segment ${report.segment}` : ''}`
   const sections: string[] = [title]
 
-  if ('asOf' in report) {
+  if ('stalled' in report && 'stages' in report) {
     for (const [who, pick] of [['People', 'people'], ['Companies', 'companies']] as const)
       sections.push(
         `${who} entering each stage in the range, and how many moved on to the next by its end`,
@@ -112,9 +112,9 @@ export function formatReport(report: Report): string {
     const days = INFLUENCE_WINDOW_MS / DAY_MS
     sections.push(
       [
-        `Influence on entering ${goal}: ${totals.converters} entered it in the range; ${totals.owners} viewed a page.`,
+        `Influence on entering ${goal}: ${totals.converters} entered it in the range; ${totals.owners} viewed a page or downloaded a file.`,
         `  assisted: of those who entered ${goal}, how many had viewed (downloaded) the item in the ${days} days before`,
-        '  influence: (assisted ÷ entered) ÷ (visitors ÷ those who viewed a page); above 1, those who entered had consumed it more than visitors at large',
+        '  influence: (assisted ÷ entered) ÷ (visitors ÷ all who viewed or downloaded anything); above 1, those who entered had consumed it more than visitors at large',
       ].join('\n'),
     )
     const listed = (what: string, total: number, amount: string, shown: number) => `${what}: ${total} in the range (${amount})` + (total > shown ? `, the ${shown} most visited shown` : '')
@@ -165,6 +165,48 @@ export function formatReport(report: Report): string {
           items.flatMap((i) => i.byStage.map((r) => [name(i), r.key ?? '(before the journey)', r.clicks, r.people, r.wentOn])),
         ),
       )
+    }
+  } else if ('reference' in report) {
+    const ref = report.reference
+    sections.push(`From the first touch to entering each stage: touches (visits), days and distinct channels, median and p75 of those who entered it in the range. The published B2B benchmark for a whole purchase: ${ref.touches} touches, ${ref.days} days, ${ref.channels} channels.`)
+    for (const [who, rows] of [['People', report.people], ['Companies', report.companies]] as const)
+      sections.push(
+        who,
+        table(
+          ['stage', 'reached', 'touches', 'p75', 'days', 'p75', 'channels', 'p75'],
+          rows.map((r) => [r.stage, r.reached, r.touches.median, r.touches.p75, r.days.median, r.days.p75, r.channels.median, r.channels.p75]),
+        ),
+      )
+  } else if ('accounts' in report) {
+    sections.push(
+      `Entering each stage in the range: people and their companies`,
+      table(['stage', 'people', 'companies'], report.funnel.map((f) => [f.stage, f.people, f.companies])),
+      `Accounts: ${report.total}, the most engaged people (a visit in the last ${report.engagedDays} days) first` + (report.total > report.accounts.length ? `; the first ${report.accounts.length} shown` : ''),
+    )
+    for (const a of report.accounts)
+      sections.push(
+        `${a.name}: ${a.stage ?? 'no stage'}, ${a.people} people, ${a.engagedPeople} engaged`,
+        table(
+          ['person', 'role', 'stage', 'first came', 'last came', 'engaged', `moved it to ${report.goal}`],
+          a.members.map((m) => [m.name + (m.cameFirst ? ' (first)' : ''), m.role, m.stage, day(m.firstSeen), day(m.lastSeen), m.engaged ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
+        ),
+      )
+  } else if ('reached' in report) {
+    for (const [title, group] of [[`Reached ${report.goal}`, report.reached], [`Did not reach ${report.goal}`, report.notReached]] as const) {
+      sections.push(`${title}: ${group.owners} people and visitors whose journey began in the range`)
+      if (group.channels.length) sections.push(table(['channel path', 'people', 'share'], group.channels.map((p) => [p.path.join(' → '), p.count, percent(p.share)])))
+      if (group.content.length) sections.push(table(['content path', 'people', 'share'], group.content.map((p) => [p.path.join(' → '), p.count, percent(p.share)])))
+    }
+  } else if ('windows' in report) {
+    for (const [who, cohorts] of [['People', report.people], ['Companies', report.companies]] as const) {
+      sections.push(`${who} by the month of their first touch: the share that reached each stage within ${report.windows.join(', ')} days (– until that long has passed)`)
+      if (cohorts.length)
+        sections.push(
+          table(
+            ['month', 'size', 'stage', ...report.windows.map((d) => `${d} d`)],
+            cohorts.flatMap((c) => c.stages.map((s) => [c.month, c.size, s.stage, ...s.within.map((w) => percent(w.share))])),
+          ),
+        )
     }
   }
   return sections.join('\n\n') + '\n'

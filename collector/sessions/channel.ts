@@ -59,7 +59,7 @@ const SOCIAL_NETWORKS: Record<string, string[]> = {
   linkedin: ['linkedin.com', 'lnkd.in'],
   facebook: ['facebook.com', 'fb.com', 'm.facebook.com', 'l.facebook.com', 'lm.facebook.com'],
   instagram: ['instagram.com', 'l.instagram.com'],
-  twitter: ['twitter.com', 't.co', 'x.com'],
+  x: ['twitter.com', 't.co', 'x.com'],
   youtube: ['youtube.com', 'youtu.be'],
   reddit: ['reddit.com'],
   pinterest: ['pinterest.com'],
@@ -77,6 +77,12 @@ const EMAIL_HOSTS: Record<string, string[]> = {
   gmail: ['mail.google.com'],
   outlook: ['outlook.live.com', 'outlook.office.com', 'outlook.office365.com'],
   yahoo_mail: ['mail.yahoo.com'],
+  proton_mail: ['mail.proton.me', 'mail.protonmail.com'],
+  aol_mail: ['mail.aol.com'],
+  zoho_mail: ['mail.zoho.com', 'mail.zoho.eu'],
+  fastmail: ['app.fastmail.com'],
+  hey: ['app.hey.com'],
+  yandex_mail: ['mail.yandex.ru', 'mail.yandex.com'],
 }
 
 const hostIndex = (table: Record<string, string[]>) =>
@@ -89,7 +95,26 @@ const lookup = (index: (readonly [string, string])[], host: string) =>
   index.find(([known]) => host === known || host.endsWith('.' + known))?.[1]
 
 const SEARCH_NAMES = new Set(Object.keys(SEARCH_ENGINES))
-const SOCIAL_NAMES = new Set([...Object.keys(SOCIAL_NETWORKS), 'fb', 'ig', 'li', 'tw', 'x'])
+const SOCIAL_NAMES = new Set(Object.keys(SOCIAL_NETWORKS))
+/** Names a campaign's utm_source goes by, merged into one: LinkedIn is linkedin whether tagged li, LinkedIn or lnkd.in. */
+const SOURCE_ALIASES: Record<string, string> = { li: 'linkedin', fb: 'facebook', ig: 'instagram', tw: 'x', twitter: 'x', yt: 'youtube', 'google-ads': 'google', adwords: 'google', gmail: 'gmail', outlook: 'outlook' }
+/** Mediums that mean the same, merged into one. */
+const MEDIUM_ALIASES: Record<string, string> = { 'e-mail': 'email', e_mail: 'email', 'e mail': 'email', 'social-media': 'social', 'social media': 'social', 'social-network': 'social', 'social network': 'social', sm: 'social' }
+
+/**
+ * A source as one name whatever it was tagged as: case-folded, a known alias merged, a host
+ * (linkedin.com, t.co, mail.google.com) named as the referrer would name it.
+ */
+function cleanSource(value: string | null | undefined): string | undefined {
+  const source = value?.trim().toLowerCase()
+  if (!source) return
+  const host = source.replace(/^https?:\/\//, '').replace(/^www\./, '').split('/')[0]
+  return SOURCE_ALIASES[source] ?? (host.includes('.') ? (lookup(EMAIL_INDEX, host) ?? lookup(SEARCH_INDEX, host) ?? lookup(SOCIAL_INDEX, host)) : undefined) ?? source
+}
+const cleanMedium = (value: string | null | undefined) => {
+  const medium = value?.trim().toLowerCase()
+  return medium ? (MEDIUM_ALIASES[medium] ?? medium) : undefined
+}
 const PAID_MEDIUM = /^(.*cp.*|ppc|retargeting|paid.*)$/
 const SOCIAL_MEDIUM = /^(social|social-network|social-media|sm|social network|social media|organic[-_ ]social)$/
 const EMAIL_PATTERN = /^(e-?mail|e_mail|e mail|newsletter)$/
@@ -110,8 +135,8 @@ export function attribute(arrival: Arrival): Attribution {
   // Webmail first: mail.google.com is a Google host but no search.
   const webmail = host && lookup(EMAIL_INDEX, host)
   const hostSource = host && (webmail ?? lookup(SEARCH_INDEX, host) ?? lookup(SOCIAL_INDEX, host))
-  const utmSource = arrival.utmSource?.trim().toLowerCase() || undefined
-  const utmMedium = arrival.utmMedium?.trim().toLowerCase() || undefined
+  const utmSource = cleanSource(arrival.utmSource)
+  const utmMedium = cleanMedium(arrival.utmMedium)
 
   // Click ids say what the ad network's auto-tagging says, unless UTM values say otherwise.
   const clickSource = arrival.gclid ? 'google' : arrival.msclkid ? 'bing' : arrival.liFatId ? 'linkedin' : arrival.fbclid ? 'facebook' : undefined

@@ -239,6 +239,98 @@ export interface StageEntryRecord extends Touch {
   page: string | null
 }
 
+/** Who a stage alert is about: people, companies, or both. */
+export type AlertOwner = 'person' | 'company' | 'both'
+
+/**
+ * A webhook: a POST when a person or company enters a stage of a journey (`stage`), or once a
+ * UTC day with the people stalled in the journey (`stalled`). The secret signs each POST, so it
+ * is kept as it is (not hashed): the collector needs it to sign.
+ */
+export interface AlertHook {
+  id: string
+  siteId: string
+  kind: 'stage' | 'stalled'
+  journey: string
+  /** The stage entered (stage hooks); null for stalled hooks. */
+  stage: string | null
+  owner: AlertOwner
+  url: string
+  secret: string
+  /** Stalled hooks: days in one stage that count as stalled. */
+  stalledDays: number | null
+  /** Only stage entries at or after this moment alert. */
+  createdAt: number
+}
+
+/** A hook with how its alerts went. */
+export interface AlertHookStatus extends AlertHook {
+  pending: number
+  delivered: number
+  gaveUp: number
+  /** Stalled hooks: the UTC day (YYYY-MM-DD) of the latest daily alert queued. */
+  lastDay: string | null
+}
+
+/** An alert for the outbox: its body is frozen now, and sent as it is on every attempt. */
+export interface NewAlert {
+  /** The alert's id, also in its body: the receiver's key for idempotency. */
+  id: string
+  hookId: string
+  /** What the alert is about, once per hook: `day:2026-11-20` for a daily alert. */
+  subject: string
+  body: string
+  createdAt: number
+}
+
+/** An alert due for an attempt, with what it is sent to and signed by. */
+export interface DueAlert {
+  id: string
+  hookId: string
+  url: string
+  secret: string
+  body: string
+  /** Attempts made so far. */
+  attempts: number
+  createdAt: number
+}
+
+/** One attempt's outcome, and what follows it: delivered, a retry at a time, or giving up. */
+export interface AlertAttempt {
+  at: number
+  durationMs: number
+  /** The HTTP status, when there was an answer. */
+  status: number | null
+  /** Why there was no 2xx answer: the status's meaning, a network error or a timeout. */
+  error: string | null
+  next: { delivered: true } | { retryAt: number } | { gaveUp: true }
+}
+
+/** A line of the delivery log: one attempt, or an alert not tried yet (attempt 0). */
+export interface AlertLogEntry {
+  at: number
+  alertId: string
+  hookId: string
+  siteId: string
+  kind: AlertHook['kind']
+  stage: string | null
+  ownerType: 'person' | 'company' | null
+  /** The owner as a person reads it: email, user id or domain (null once erased, or for daily alerts). */
+  owner: string | null
+  ownerId: string | null
+  /** Daily alerts: how many people were stalled. */
+  stalled: number | null
+  attempt: number
+  status: number | null
+  error: string | null
+  durationMs: number | null
+  /** The alert as it stands now. */
+  attempts: number
+  nextAttemptAt: number | null
+  deliveredAt: number | null
+  gaveUpAt: number | null
+}
+
 /**
  * Where events and sites live. Narrow on purpose, so that a server database can stand beside
  * SQLite: everything else in the collector speaks to this and to nothing below it.
@@ -286,6 +378,24 @@ export interface Store {
   deleteEventsBefore(siteId: string, before: number): Promise<number>
   findSite(id: string): Promise<Site | undefined>
   listSites(): Promise<Site[]>
+  /**
+   * Stage alerts. A stage hook's alerts are queued by the store itself, in the commit that enters
+   * the stage; a hook alerts once per owner, and only for entries at or after its creation.
+   */
+  addAlertHook(hook: AlertHook): Promise<void>
+  listAlertHooks(siteId?: string): Promise<AlertHookStatus[]>
+  /** Removes a hook with its queued alerts and their log; undefined when there is no such hook. */
+  removeAlertHook(id: string): Promise<{ dropped: number } | undefined>
+  /** Queues an alert unless the hook has one for its subject; says whether it did. */
+  enqueueAlert(alert: NewAlert): Promise<boolean>
+  /**
+   * Takes up to `limit` alerts due at `now` for an attempt, each held until `leaseUntil` so no
+   * other attempt starts meanwhile (nor after a crash mid-attempt, until the lease runs out).
+   */
+  claimAlerts(now: number, leaseUntil: number, limit: number): Promise<DueAlert[]>
+  recordAlertAttempt(alertId: string, attempt: AlertAttempt): Promise<void>
+  /** The latest attempts first, with the alerts not tried yet. */
+  alertLog(query: { siteId?: string; limit: number }): Promise<AlertLogEntry[]>
   /** Whether the store can take writes now (for /readyz). */
   writable(): Promise<boolean>
   close(): Promise<void>

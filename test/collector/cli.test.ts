@@ -62,6 +62,18 @@ describe('waymark export and waymark report', () => {
     expect(await waymark('report', 'timeline', '--email', email, '--db', db)).toMatch(/stage +b2b: decision → purchase/)
   })
 
+  it('prints the account reports, and any report for a segment', async () => {
+    expect(await waymark('report', 'length', '--db', db)).toMatch(/31 touches, 192 days, 3\.1 channels/)
+    expect(await waymark('report', 'accounts', '--db', db)).toMatch(/^decision +30 +\d+$/m)
+    expect(await waymark('report', 'paths', '--db', db)).toMatch(/Reached decision: 30 people and visitors/)
+    expect(await waymark('report', 'cohorts', '--db', db)).toMatch(/People by the month of their first touch/)
+    // Nobody in the generated history has a role: the segment holds no one.
+    const segment = await waymark('report', 'funnel', '--segment', 'person.role=cto', '--db', db)
+    expect(segment).toContain('segment person.role=cto')
+    expect(segment).toMatch(/^awareness +0 +0 /m)
+    await expect(waymark('report', 'funnel', '--segment', 'industry=software', '--db', db)).rejects.toThrow(/give company.<trait>=<value>/)
+  })
+
   it('says what is wrong when asked for what it cannot give', async () => {
     await expect(waymark('export', 'visits', '--db', db)).rejects.toThrow(/unknown export "visits"/)
     await expect(waymark('report', 'funnel', '--from', 'last week', '--db', db)).rejects.toThrow(/is not a date/)

@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { StageEntry, StageTransition } from '../../stages/progress'
 import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
 import { journeyMaintenance, type Owner } from './journeys'
+import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromRow, eventValues, type EventRow } from './event-rows'
 import { MIGRATIONS } from './migrations'
@@ -27,6 +28,13 @@ const siteFromRow = (r: SiteRow): Site => ({
   id: r.id, domain: r.domain, writeKeyHash: r.write_key_hash, readTokenHash: r.read_token_hash, adminTokenHash: r.admin_token_hash,
   createdAt: r.created_at, retentionDays: r.retention_days, honorPrivacySignals: r.honor_privacy_signals === 1,
 })
+
+/**
+ * The version of the rules that turn events into sessions, channels and stages. Raise it when
+ * they change (a channel alias, how engaged time adds up), so a database's stored sessions and
+ * stages are recomputed on its next start rather than mixing old answers with new.
+ */
+const DERIVATION_RULES = 2
 
 /** Runs the migration steps this database has not run yet. */
 export function migrate(db: Database.Database): void {
@@ -78,7 +86,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const insertEvent = db.prepare(
     `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
   )
-  const journeys = journeyMaintenance(db, config)
+  const alerts = sqliteAlerts(db)
+  const journeys = journeyMaintenance(db, config, alerts)
   const siteOfCompany = db.prepare('SELECT site_id FROM companies WHERE id = ?').pluck()
   const baseGraph = sqliteIdentityGraph(db)
 
@@ -103,6 +112,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       const person = baseGraph.personById(to)!
       baseGraph.relink(from, to)
       journeys.forgetOwner({ type: 'person', id: from })
+      alerts.renamePerson(from, to)
       touchOwner({ siteId: person.siteId, type: 'person', id: to })
     },
     deletePerson(id) {
@@ -310,6 +320,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ((owner_type = 'person' AND owner_id = ?) OR (owner_type = 'visitor' AND owner_id IN (SELECT value FROM json_each(?))))`).run(siteId, row.id, visitors)
     db.prepare('DELETE FROM identity_conflicts WHERE site_id = ? AND (kept_person_id = ? OR refused_person_id = ? OR visitor_id IN (SELECT value FROM json_each(?)))').run(siteId, row.id, row.id, visitors)
     db.prepare('DELETE FROM traits WHERE subject_id = ?').run(row.id)
+    alerts.forgetPerson(siteId, { id: row.id, email: row.email, userId: row.user_id })
     const visitorIds = db.prepare('DELETE FROM identities WHERE site_id = ? AND person_id = ?').run(siteId, row.id).changes
     db.prepare('DELETE FROM people WHERE id = ?').run(row.id)
     if (row.company_id) markOwner.run(siteId, 'company', row.company_id)
@@ -317,12 +328,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   })
   const allSites = () => (db.prepare('SELECT id FROM sites').pluck().all() as string[])
 
-  // Stages computed under another configuration (or none) are stale: recompute them now.
-  const configHash = JSON.stringify(config)
+  // Stages computed under another configuration (or none), or by earlier rules, are stale: recompute them now.
+  const configHash = JSON.stringify({ ...config, rules: DERIVATION_RULES })
   const storedHash = db.prepare("SELECT value FROM meta WHERE key = 'journeys'").pluck().get() as string | undefined
   if (options.checkJourneys !== false && storedHash !== configHash) {
     const hasEvents = db.prepare('SELECT 1 FROM events LIMIT 1').get()
-    if (hasEvents) options.onRebuild?.(storedHash ? 'the journey configuration changed' : 'the stored stages predate this configuration')
+    if (hasEvents) options.onRebuild?.(storedHash ? "the journey configuration or Waymark's rules changed" : 'the stored stages predate this configuration')
     rebuild(allSites())
   }
   // What a crash left undone.
@@ -381,6 +392,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       if (maintain) scheduleCatchUp()
     },
     ...streamingQueries(reader, catchUp),
+    ...alerts.store,
     async findPerson(siteId, ref) {
       const row = rowByRef('people', siteId, ref)
       if (!row) return

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { sessionize, type Session } from '../../sessions/sessionize'
-import type { WaymarkConfig } from '../../stages/config'
-import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type SessionProgress, type StageEntry } from '../../stages/progress'
+import type { Journey, WaymarkConfig } from '../../stages/config'
+import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type SessionProgress, type StageEntry, type StageTransition } from '../../stages/progress'
 import type { OwnerType, StoredEvent } from '../types'
 import { eventFromRow, type EventRow } from './event-rows'
 
@@ -24,6 +24,11 @@ const sessionValues = (s: Session) => [
   s.msclkid, s.liFatId, s.channel, s.browser, s.os, s.device, s.engagedMs, s.engaged ? 1 : 0, s.arrivalKey,
 ]
 
+/** What else is written with an owner's stage entries, in the same transaction. */
+export interface StageEntryListener {
+  queueStageAlerts(owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], score: number): void
+}
+
 /**
  * Keeps sessions and journey stages current, inside the transaction that stores the events.
  * Everything here runs the same pure functions a rebuild runs, on the same inputs, so the
@@ -32,7 +37,7 @@ const sessionValues = (s: Session) => [
  *   new event (earlier sessions cannot change: they end before it and never look ahead);
  * - an owner's stages are refolded from their sessions' stored progress, not their events.
  */
-export function journeyMaintenance(db: Database.Database, config: WaymarkConfig) {
+export function journeyMaintenance(db: Database.Database, config: WaymarkConfig, alerts?: StageEntryListener) {
   const timeoutMs = config.sessionTimeoutMinutes * 60_000
   const statements = {
     anchor: db.prepare(
@@ -108,12 +113,16 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
     statements.deleteOwnerStages.run(owner.type, owner.id)
   }
 
-  const writeOwner = (owner: Owner, journey: string, entries: StageEntry[], transitions: { from: string | null; to: string; at: number; sessionId: string }[], stage: string | null, score: number) => {
+  // Entries are deleted and written again on every refold; the alerts they call for are queued in
+  // the same transaction, and only once (the outbox remembers), so a crash between the stage
+  // change and its alert loses neither.
+  const writeOwner = (owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], stage: string | null, score: number) => {
     for (const e of entries)
-      statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
+      statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
     for (const t of transitions)
-      statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey, t.from, t.to, t.at, t.sessionId)
-    statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey, stage, score)
+      statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
+    statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
+    alerts?.queueStageAlerts(owner, journey, entries, transitions, score)
   }
 
   /** Refolds a person's or visitor's stages in every journey from their sessions' stored progress. */
@@ -143,7 +152,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
       if (!sessions.length) continue
       const result = ownerProgress(journey, sessions)
       for (const s of result.sessions) statements.updateSessionStage.run(s.stage, s.score, s.sessionId, journey.name)
-      writeOwner(owner, journey.name, result.entries, result.transitions, result.stage, result.score)
+      writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
     }
   }
 
@@ -157,7 +166,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig)
       const entries = statements.companyPeopleEntries.all(journey.name, companyId) as StageEntry[]
       if (!entries.length) continue
       const result = companyProgress(journey, [entries])
-      writeOwner(owner, journey.name, result.entries, result.transitions, result.stage, 0)
+      writeOwner(owner, journey, result.entries, result.transitions, result.stage, 0)
     }
   }
 

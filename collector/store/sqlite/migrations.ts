@@ -227,4 +227,50 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (site_id, pageview_id)
   ) WITHOUT ROWID;
   `,
+  // 9: stage alerts. Hooks (webhooks per site and journey); an outbox of alerts, written in the
+  // commit that enters the stage so a crash loses none, whose UNIQUE (hook, subject) key makes a
+  // stage entry written again (a refold, a rebuild) alert no second time; and every attempt
+  `
+  CREATE TABLE alert_hooks (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    stage TEXT,
+    owner_type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    stalled_days INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX alert_hooks_by_journey ON alert_hooks (site_id, journey, kind);
+  CREATE TABLE alert_outbox (
+    id TEXT PRIMARY KEY,
+    hook_id TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    owner_type TEXT,
+    owner_id TEXT,
+    stage TEXT,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    delivered_at INTEGER,
+    gave_up_at INTEGER,
+    UNIQUE (hook_id, subject)
+  );
+  CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+  CREATE INDEX alert_outbox_by_owner ON alert_outbox (owner_type, owner_id) WHERE owner_id IS NOT NULL;
+  CREATE TABLE alert_deliveries (
+    outbox_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL,
+    PRIMARY KEY (outbox_id, attempt)
+  ) WITHOUT ROWID;
+  CREATE INDEX alert_deliveries_by_time ON alert_deliveries (at);
+  `,
 ]

@@ -194,7 +194,7 @@ describe('Content: influence on the goal stage', () => {
     expect(page('/demo').influence).toEqual({ converters: 1, assisted: 1, consumers: 2, owners: 3, ratio: 1.5 })
   })
 
-  it('measures downloads against the owners with a page view, and lists no item consumed only before the range', () => {
+  it('measures downloads against every owner who consumed content, and lists no item consumed only before the range', () => {
     const { file, files, totals } = content(
       [
         download(T0 - DAY, 'https://www.example.com/files/old.pdf', 'person:p1'), // an assist, but no download in the range
@@ -214,10 +214,14 @@ describe('Content: influence on the goal stage', () => {
     expect(totals).toMatchObject({ files: 1, downloads: 2 })
   })
 
-  it('has no ratio when nobody converted, or nobody viewed a page', () => {
+  it('has no ratio when nobody converted', () => {
     expect(content([view(T0, '/a', 'person:p1')]).page('/a').influence).toEqual({ converters: 0, assisted: 0, consumers: 1, owners: 1, ratio: null })
+  })
+
+  it('counts a visitor who only downloaded among the owners, so consumers are always some of them', () => {
     const onlyDownloads = content([download(T0 + DAY, GUIDE, 'person:p1')], { entries: { 'person:p1': [['decision', T0 + DAY]] } })
-    expect(onlyDownloads.file(GUIDE).influence).toEqual({ converters: 1, assisted: 1, consumers: 1, owners: 0, ratio: null })
+    // (1 ÷ 1) ÷ (1 ÷ 1) = 1.
+    expect(onlyDownloads.file(GUIDE).influence).toEqual({ converters: 1, assisted: 1, consumers: 1, owners: 1, ratio: 1 })
   })
 
   it('measures toward the goal asked for, and counts every converter when there is no range', () => {
@@ -282,6 +286,7 @@ describe('Content: what counts, order and limit', () => {
     )
     expect(pages.map((p) => p.path)).toEqual(['/d', '/a'])
     expect(files.map((f) => f.url)).toEqual(['https://x.example/2.pdf', 'https://x.example/1.pdf'])
-    expect(totals).toEqual({ pages: 4, pageViews: 10, files: 3, downloads: 4, owners: 2, converters: 0 })
+    // Owners: p1 and p2 viewed pages, p3 only downloaded: everyone who consumed content.
+    expect(totals).toEqual({ pages: 4, pageViews: 10, files: 3, downloads: 4, owners: 3, converters: 0 })
   })
 })

@@ -1,0 +1,131 @@
+import type { Journey } from '../stages/config'
+import { roleOf } from './segments'
+
+/** A person as the committee needs them. */
+export interface AccountPerson {
+  id: string
+  email: string | null
+  userId: string | null
+  companyId: string | null
+  traits: Record<string, unknown>
+  firstSeen: number | null
+  lastSeen: number | null
+  stage: string | null
+  /** Their entry into the goal stage, if they made one: the session tells whether theirs moved the company. */
+  goalEntry: { at: number; sessionId: string } | null
+  /** A visit in the `engagedDays` before the report's end. */
+  engaged: boolean
+}
+
+export interface AccountCompany {
+  id: string
+  domain: string | null
+  groupId: string | null
+  traits: Record<string, unknown>
+  stage: string | null
+  stageEnteredAt: number | null
+  lastSeen: number | null
+  goalEntry: { at: number; sessionId: string } | null
+  /** The first of all its people to come (a segment may list only some of them). */
+  firstPersonId: string | null
+}
+
+export interface CommitteeMember {
+  personId: string
+  /** Email, user id or id: what a marketer knows them by. */
+  name: string
+  /** Job title or seniority (trait role, title, jobTitle, job_title, position or seniority). */
+  role: string | null
+  stage: string | null
+  firstSeen: number | null
+  lastSeen: number | null
+  /** A session in the last `engagedDays` days. */
+  engaged: boolean
+  /** The first of the company's people to come. */
+  cameFirst: boolean
+  /** The person whose visit moved the company into the goal stage: who asked for the demo. */
+  movedToGoal: boolean
+}
+
+export interface Account {
+  companyId: string
+  name: string
+  domain: string | null
+  traits: Record<string, unknown>
+  stage: string | null
+  stageEnteredAt: number | null
+  lastSeen: number | null
+  people: number
+  engagedPeople: number
+  members: CommitteeMember[]
+}
+
+/**
+ * Buying committees: each company with its known people, their roles, who came first, who moved
+ * the account into the goal stage (decision: the demo request), and how many were engaged lately.
+ * Accounts with the most engaged people come first, then the furthest along, then the most
+ * recently seen: several people of one account reading at once is the strongest buying signal.
+ */
+export function accountsFold(journey: Journey, options: { limit: number }) {
+  const order = new Map(journey.stages.map((s, i) => [s.name, i]))
+  const peopleOf = new Map<string, AccountPerson[]>()
+  const companies: AccountCompany[] = []
+
+  return {
+    addPerson(person: AccountPerson) {
+      if (!person.companyId) return
+      let list = peopleOf.get(person.companyId)
+      if (!list) peopleOf.set(person.companyId, (list = []))
+      list.push(person)
+    },
+    addCompany(company: AccountCompany) {
+      companies.push(company)
+    },
+    result() {
+      const accounts: Account[] = companies.map((company) => {
+        const people = [...(peopleOf.get(company.id) ?? [])].sort((a, b) => (a.firstSeen ?? Infinity) - (b.firstSeen ?? Infinity) || a.id.localeCompare(b.id))
+        const members: CommitteeMember[] = people.map((p) => ({
+          personId: p.id,
+          name: p.email ?? p.userId ?? p.id,
+          role: roleOf(p.traits),
+          stage: p.stage,
+          firstSeen: p.firstSeen,
+          lastSeen: p.lastSeen,
+          engaged: p.engaged,
+          cameFirst: p.id === company.firstPersonId,
+          movedToGoal: Boolean(company.goalEntry && p.goalEntry && p.goalEntry.sessionId === company.goalEntry.sessionId && p.goalEntry.at === company.goalEntry.at),
+        }))
+        return {
+          companyId: company.id,
+          name: typeof company.traits.name === 'string' && company.traits.name ? company.traits.name : (company.domain ?? company.groupId ?? company.id),
+          domain: company.domain,
+          traits: company.traits,
+          stage: company.stage,
+          stageEnteredAt: company.stageEnteredAt,
+          lastSeen: company.lastSeen,
+          people: members.length,
+          engagedPeople: members.filter((m) => m.engaged).length,
+          members,
+        }
+      })
+      const rank = (a: Account) => (a.stage === null ? -1 : order.get(a.stage) ?? -1)
+      accounts.sort((a, b) => b.engagedPeople - a.engagedPeople || rank(b) - rank(a) || b.people - a.people || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || a.companyId.localeCompare(b.companyId))
+      return { total: accounts.length, accounts: accounts.slice(0, options.limit) }
+    },
+  }
+}
+
+/** People and companies entering each stage in the range: the account funnel beside the people funnel. */
+export function stageEntryCounts(journey: Journey, range: { from?: number; to?: number }) {
+  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const counts = new Map(journey.stages.map((s) => [s.name, { stage: s.name, people: 0, companies: 0 }]))
+  return {
+    add(entry: { ownerType: string; stage: string; at: number }) {
+      const count = counts.get(entry.stage)
+      if (!count || !inRange(entry.at)) return
+      if (entry.ownerType === 'person') count.people++
+      else if (entry.ownerType === 'company') count.companies++
+    },
+    result: () => [...counts.values()],
+  }
+}
