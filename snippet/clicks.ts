@@ -23,7 +23,8 @@ export const clicks = (enqueue: Enqueue, on: (signal: string) => boolean, fileTy
     // A middle click opens the link in a new tab: the same intent.
     if (event.button > 1) return
     const target = event.target as Element
-    if (!target.closest) return
+    // What a site marks data-waymark-ignore (an account menu with the visitor's own address) is never read.
+    if (!target.closest || target.closest('[data-waymark-ignore]')) return
     const cta = target.closest('[data-waymark-event]')
     cta && cta.tagName != 'FORM' && tagged(cta)
     const link = target.closest('a[href]') as HTMLAnchorElement | null
@@ -33,10 +34,14 @@ export const clicks = (enqueue: Enqueue, on: (signal: string) => boolean, fileTy
     // The site's own address or number: what the link says, never anything the visitor typed. A
     // share-by-email link (mailto:?body=…) has no address: nothing to record.
     const to = link.href.split('?')[0]
+    // A web link without its query or fragment: a signed link's token, or a page's state, is not ours to send.
+    const web = link.origin + link.pathname
     if (protocol == 'mailto:' || protocol == 'tel:') on('contacts') && to.length > protocol.length && enqueue({ k: 'c', n: to })
+    // (Only web links: an app's own export, <a download href="data:…">, carries the visitor's data.)
+    else if (protocol.indexOf('http')) return
     else if (link.hasAttribute('download') || fileTypes.test(link.pathname))
-      on('downloads') && enqueue({ k: 'd', n: link.href, p: { x: (link.textContent || '').trim().slice(0, 200) } })
-    else if (link!.host != location.host && protocol.indexOf('http') == 0) on('outbound') && enqueue({ k: 'o', n: link.href })
+      on('downloads') && enqueue({ k: 'd', n: web, p: { x: (link.textContent || '').trim().slice(0, 200) } })
+    else if (link.host != location.host) on('outbound') && enqueue({ k: 'o', n: web })
   })
   addEventListener('click', clicked, true)
   addEventListener('auxclick', clicked, true)

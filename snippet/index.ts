@@ -38,10 +38,11 @@ safe(() => {
   const on = (signal: string) => off.indexOf(signal) < 0
   let abandonForms: (inApp?: boolean) => void = () => {}
   safe(() => (abandonForms = forms(sender.enqueue, script.hasAttribute('data-identify-forms'), people.identify)))()
-  // data-downloads="pdf docx key" replaces the file types a download is known by.
-  const types = script.getAttribute('data-downloads')
-  const fileTypes = new RegExp('\\.(' + (types ? types.trim().split(/[\s,]+/).join('|') : 'pdf|docx?|xlsx?|pptx?|csv|zip|rtf|txt|odt|ods|odp|key|epub|gz|7z|rar|dmg|exe|msi') + ')$', 'i')
-  safe(() => clicks(sender.enqueue, on, fileTypes))()
+  // data-downloads="pdf docx key" replaces the file types a download is known by ("*.pdf" and ".pdf" too).
+  const types = (script.getAttribute('data-downloads') || 'pdf docx? xlsx? pptx? csv zip rtf txt odt ods odp key epub gz 7z rar dmg exe msi')
+    .replace(/[*.]/g, '')
+    .replace(/[^\w\s,?]/g, '\\$&')
+  safe(() => clicks(sender.enqueue, on, new RegExp('\\.(' + types.trim().split(/[\s,]+/).join('|') + ')$', 'i')))()
   const views = on('reading') ? reading(sender.enqueue) : { start() {}, report() {} }
   const commands: Record<string, Command> = {
     ...people,

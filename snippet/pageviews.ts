@@ -36,9 +36,6 @@ export const pageviews = (enqueue: Enqueue, leaving: () => void, viewed: (id: st
   patch('replaceState')
   addEventListener('popstate', changed)
   page()
-  // waymark('page') starts a view as a navigation does: the one it ends is left first.
-  return (props?: Properties) => {
-    leaving()
-    page(props)
-  }
+  // waymark('page') (a wizard's step, a modal) is a new view of the same page: forms stay as they are.
+  return page
 }

@@ -43,9 +43,21 @@ export const reading = (enqueue: Enqueue) => {
   self.ResizeObserver && new ResizeObserver(measure).observe(document.documentElement)
   addEventListener('visibilitychange', tick)
 
+  /** The view is being left: send what it added up to, if that is news. */
+  const report = () => {
+    tick()
+    // Never measured (a tab opened in the background and closed unread): nothing was read.
+    const depth = height ? Math.min(100, Math.round((reached * 100) / height)) : 0
+    const now = view + depth + ' ' + engaged
+    if (view && now != sent) enqueue({ k: 'e', n: view, p: { d: depth, ms: engaged } })
+    sent = now
+  }
+
   return {
     /** A new view begins (its page view's event id). */
     start: (id: string) => {
+      // A view begun without a navigation (waymark('page')) ends the one before it.
+      report()
       view = id
       reached = height = engaged = 0
       sent = ''
@@ -53,13 +65,6 @@ export const reading = (enqueue: Enqueue) => {
       tick()
       frame = frame || requestAnimationFrame(measure)
     },
-    /** The view is being left: send what it added up to, if that is news. */
-    report: () => {
-      tick()
-      const depth = height ? Math.min(100, Math.round((reached * 100) / height)) : 100
-      const now = view + depth + ' ' + engaged
-      if (view && now != sent) enqueue({ k: 'e', n: view, p: { d: depth, ms: engaged } })
-      sent = now
-    },
+    report,
   }
 }

@@ -93,10 +93,12 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
       })
   }
 
+  // Another tab of the site may have had the visitor's answer since: it holds here too.
+  const answered = () => (answer = load(CONSENT_KEY) || answer)
   const flush = (leaving?: boolean) => {
     clearTimeout(timer)
     timer = 0
-    if (answer != '0') return
+    if (answered() != '0') return
     failed.splice(0).forEach((batch) => post(batch, leaving))
     while (queue.length) {
       let bytes = 0
@@ -124,7 +126,7 @@ export const transport = (endpoint: string, envelope: Envelope, makeId: () => st
     },
     enqueue: (event) => {
       // Refused, or waiting for an answer with enough held already.
-      if (answer == '1' || queue.length > 499) return
+      if (answered() == '1' || queue.length > 499) return
       const full = { id: makeId(), t: Date.now(), u: here(), ...event } as WireEvent
       let json: string
       try {

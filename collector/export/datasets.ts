@@ -300,6 +300,9 @@ const accounts: Dataset<MemberRow> = {
     integer('company_people', (r) => r.account.people),
     integer('engaged_people', (r) => r.account.engagedPeople),
     json('company_traits', (r) => r.account.traits),
+    integer('company_touches', (r) => r.account.length?.touches ?? null),
+    decimal('company_days', (r) => r.account.length?.days ?? null),
+    integer('company_channels', (r) => r.account.length?.channels ?? null),
     text('person_id', (r) => r.personId),
     text('person', (r) => r.name),
     text('role', (r) => r.role),
@@ -308,6 +311,7 @@ const accounts: Dataset<MemberRow> = {
     time('last_seen', (r) => r.lastSeen),
     boolean('engaged', (r) => r.engaged),
     boolean('came_first', (r) => r.cameFirst),
+    boolean('requested', (r) => r.requested),
     boolean('moved_to_goal', (r) => r.movedToGoal),
   ],
   async *rows(store, filter, config) {

@@ -28,6 +28,10 @@ export interface AccountCompany {
   goalEntry: { at: number; sessionId: string } | null
   /** The first of all its people to come (a segment may list only some of them). */
   firstPersonId: string | null
+  /** The first of its people to ask for what the goal stage names: a demo, a contact, a quote… */
+  requestedBy: string | null
+  /** Its way so far: touches, days and channels from its first touch to entering its current stage. */
+  length: { stage: string; touches: number; days: number; channels: number } | null
 }
 
 export interface CommitteeMember {
@@ -43,8 +47,10 @@ export interface CommitteeMember {
   engaged: boolean
   /** The first of the company's people to come. */
   cameFirst: boolean
-  /** The person whose visit moved the company into the goal stage: who asked for the demo. */
+  /** The person whose visit moved the company into the goal stage (in the default journey, possibly by signing up). */
   movedToGoal: boolean
+  /** The first of the company's people to ask for what the goal stage names: who asked for the demo. */
+  requested: boolean
 }
 
 export interface Account {
@@ -57,12 +63,14 @@ export interface Account {
   lastSeen: number | null
   people: number
   engagedPeople: number
+  length: AccountCompany['length']
   members: CommitteeMember[]
 }
 
 /**
- * Buying committees: each company with its known people, their roles, who came first, who moved
- * the account into the goal stage (decision: the demo request), and how many were engaged lately.
+ * Buying committees: each company with its known people, their roles, who came first, who asked
+ * for what the goal stage names (the demo), who moved the account into it, how many were engaged
+ * lately, and its journey length so far.
  * Accounts with the most engaged people come first, then the furthest along, then the most
  * recently seen: several people of one account reading at once is the strongest buying signal.
  */
@@ -93,6 +101,7 @@ export function accountsFold(journey: Journey, options: { limit: number }) {
           lastSeen: p.lastSeen,
           engaged: p.engaged,
           cameFirst: p.id === company.firstPersonId,
+          requested: p.id === company.requestedBy,
           movedToGoal: Boolean(company.goalEntry && p.goalEntry && p.goalEntry.sessionId === company.goalEntry.sessionId && p.goalEntry.at === company.goalEntry.at),
         }))
         return {
@@ -105,6 +114,7 @@ export function accountsFold(journey: Journey, options: { limit: number }) {
           lastSeen: company.lastSeen,
           people: members.length,
           engagedPeople: members.filter((m) => m.engaged).length,
+          length: company.length,
           members,
         }
       })

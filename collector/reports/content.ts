@@ -53,9 +53,9 @@ export interface Influence {
   converters: number
   /** Of those, owners who viewed (downloaded) the item in the 30 days up to and including their entry into the goal stage. */
   assisted: number
-  /** Owners who viewed (downloaded) the item in the range: its visitors. */
+  /** Owners who viewed (downloaded) the item in the range or the 30 days before it. */
   consumers: number
-  /** Owners with any page view or download in the range: everyone who consumed content. */
+  /** Owners who viewed or downloaded anything in the range or the 30 days before it. */
   owners: number
   /** Rounded to 2 places; null when converters, owners or consumers are 0. */
   ratio: number | null
@@ -98,7 +98,7 @@ export interface ContentTotals {
   /** Distinct files downloaded in the range, and their downloads. */
   files: number
   downloads: number
-  /** Owners with any page view or download in the range (every item's influence.owners). */
+  /** Owners who viewed or downloaded anything in the range or the 30 days before it (every item's influence.owners). */
   owners: number
   /** Owners who entered the goal stage in the range (every item's influence.converters). */
   converters: number
@@ -145,13 +145,17 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
     visitors: new Set<string>(),
     viewsAtStage: journey.stages.map(() => 0),
     assisted: new Set<string>(),
+    /** Owners who consumed it in the influence window: the range and the 30 days before it. */
+    reached: new Set<string>(),
     deepestScroll: new Map<string, number>(),
     engagedMs: [] as number[],
   })
   type Tallies = ReturnType<typeof blank>
   const pages = new Map<string, Tallies>()
   const files = new Map<string, Tallies>()
-  const owners = new Set<string>()
+  // The influence compares like with like: converters' 30 days before converting against everyone's
+  // range and 30 days before it, so its ratio does not depend on how long the range is.
+  const influenceBase = new Set<string>()
 
   return {
     add(event: ContentEvent) {
@@ -163,13 +167,15 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
       const goalAt = goalEnteredAt.get(owner)
       const assists = goalAt !== undefined && event.occurredAt <= goalAt && event.occurredAt >= goalAt - INFLUENCE_WINDOW_MS
       const inside = inRange(event.occurredAt)
-      if (!assists && !inside) return
+      const inWindow = options.from === undefined || event.occurredAt >= options.from - INFLUENCE_WINDOW_MS
+      if (!inWindow || (options.to !== undefined && event.occurredAt >= options.to)) return
       let item = items.get(key)
       if (!item) items.set(key, (item = blank()))
       if (assists) item.assisted.add(owner)
+      item.reached.add(owner)
+      influenceBase.add(owner)
       if (!inside) return
 
-      owners.add(owner)
       item.views++
       item.visitors.add(owner)
       const stage = stageAt(owner, event.occurredAt)
@@ -193,9 +199,9 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
           influence: {
             converters,
             assisted,
-            consumers: visitors,
-            owners: owners.size,
-            ratio: converters && visitors && owners.size ? Math.round((assisted / converters / (visitors / owners.size)) * 100) / 100 : null,
+            consumers: t.reached.size,
+            owners: influenceBase.size,
+            ratio: converters && t.reached.size ? Math.round((assisted / converters / (t.reached.size / influenceBase.size)) * 100) / 100 : null,
           },
         }
       }
@@ -216,7 +222,7 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
       return {
         pages: mostVisited(pageItems, (p) => p.path),
         files: mostVisited(fileItems, (f) => f.url),
-        totals: { pages: viewedPages.length, pageViews: sum(viewedPages), files: downloadedFiles.length, downloads: sum(downloadedFiles), owners: owners.size, converters },
+        totals: { pages: viewedPages.length, pageViews: sum(viewedPages), files: downloadedFiles.length, downloads: sum(downloadedFiles), owners: influenceBase.size, converters },
       }
     },
   }

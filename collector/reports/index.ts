@@ -1,14 +1,14 @@
 import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
 import type { CompanyRef, EventRecord, SessionRecord, Store } from '../store/types'
-import type { StageTransition } from '../stages/progress'
+import { requestsStage, type StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
 import { accountsFold, stageEntryCounts } from './accounts'
 import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
 import { funnelFold } from './funnel'
-import { lengthFold, type OwnerLength, type Touch } from './length'
+import { lengthFold, lengthTo, type OwnerLength, type Touch } from './length'
 import { ownerList } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
 import { describeSegment, parseSegment, segmentedStore } from './segments'
@@ -176,7 +176,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
       const { ownerType, ownerId } = entries[0]
       const own = touches.get(`${ownerType}:${ownerId}`)
       if (ownerType === 'visitor' || !own?.length) continue
-      fold.add({ ownerType, entries, firstTouch: Math.min(...own.map((t) => t.at)) })
+      fold.add({ ownerType, entries, firstTouch: own.reduce((first, t) => Math.min(first, t.at), Infinity) })
     }
     return { ...header, ...fold.result() }
   }
@@ -205,7 +205,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     const fold = pathsFold({ top: limit })
     // Those whose first touch lies in the range: journeys that began in it.
     for (const owner of owners.values()) {
-      const first = Math.min(...owner.sessions.map((s) => s.at))
+      const first = owner.sessions.reduce((at, s) => Math.min(at, s.at), Infinity)
       if ((range.from === undefined || first >= range.from) && (range.to === undefined || first < range.to)) fold.add(owner)
     }
     return { ...header, goal, ...fold.result() }
@@ -244,8 +244,26 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
       const visits = seen.get(p.id)
       fold.addPerson({ ...p, firstSeen: visits?.first ?? null, lastSeen: visits?.last ?? null, engaged: visits?.engaged ?? false, goalEntry: goalEntries.get(`person:${p.id}`) ?? null })
     }
-    for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range }))
-      fold.addCompany({ ...c, goalEntry: goalEntries.get(`company:${c.id}`) ?? null, firstPersonId: firstOf.get(c.id)?.id ?? null })
+    // Who asked first: the earliest event of a company's people that the goal stage's rules name as a request.
+    const asks = requestsStage(journey.stages.find((s) => s.name === goal)!)
+    const companyOf = new Map<string, string>()
+    for await (const p of allOf.queryPeople({ siteId, journey: journey.name })) if (p.companyId) companyOf.set(p.id, p.companyId)
+    const requestedBy = new Map<string, string>()
+    for await (const e of allOf.queryEvents({ siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'] })) {
+      const company = e.personId && companyOf.get(e.personId)
+      if (company && !e.isBot && !requestedBy.has(company) && asks(e)) requestedBy.set(company, e.personId!)
+    }
+    const touches = await touchesByOwner()
+    for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range })) {
+      const way = c.stage && c.stageEnteredAt !== null ? lengthTo(touches.get(`company:${c.id}`) ?? [], c.stageEnteredAt) : null
+      fold.addCompany({
+        ...c,
+        goalEntry: goalEntries.get(`company:${c.id}`) ?? null,
+        firstPersonId: firstOf.get(c.id)?.id ?? null,
+        requestedBy: requestedBy.get(c.id) ?? null,
+        length: way && { stage: c.stage!, touches: way.touches, days: way.days, channels: way.channels },
+      })
+    }
     return { ...header, goal, asOf: new Date(asOf).toISOString(), engagedDays, funnel: funnel.result(), ...fold.result() }
   }
 

@@ -55,6 +55,14 @@ export interface OwnerLength {
 const round = (value: number | null, places: number) => (value === null ? null : Math.round(value * 10 ** places) / 10 ** places)
 const spread = (values: number[], places = 1): Spread => ({ median: round(percentile(values, 0.5), places), p75: round(percentile(values, 0.75), places) })
 
+/** The way to a moment: the touches up to it (both ends counted), the days since the first, the channels among them. */
+export function lengthTo(touches: Touch[], at: number): { touches: number; days: number; channels: number; firstTouchAt: number } | null {
+  const before = touches.filter((t) => t.at <= at)
+  if (!before.length) return null
+  const firstTouchAt = before.reduce((first, t) => Math.min(first, t.at), Infinity)
+  return { touches: before.length, days: round((at - firstTouchAt) / DAY_MS, 2)!, channels: new Set(before.map((t) => t.channel)).size, firstTouchAt }
+}
+
 /**
  * Journey length: for every person and company, the touches, days and distinct channels from
  * their first touch to entering each stage of the journey; per stage, the median and 75th
@@ -68,24 +76,13 @@ export function lengthFold(journey: Journey, range: { from?: number; to?: number
   return {
     /** Adds one owner; returns their way to each stage entered in the range. */
     add(ownerId: string, owner: LengthOwner): OwnerLength[] {
-      const touches = [...owner.touches].sort((a, b) => a.at - b.at)
-      if (!touches.length) return []
       const found: OwnerLength[] = []
       for (const entry of owner.entries) {
         if (!inRange(entry.at)) continue
-        const before = touches.filter((t) => t.at <= entry.at)
+        const way = lengthTo(owner.touches, entry.at)
         const list = samples[owner.ownerType].get(entry.stage)
-        if (!before.length || !list) continue
-        const length: OwnerLength = {
-          ownerType: owner.ownerType,
-          ownerId,
-          stage: entry.stage,
-          firstTouchAt: before[0].at,
-          enteredAt: entry.at,
-          touches: before.length,
-          days: round((entry.at - before[0].at) / DAY_MS, 2)!,
-          channels: new Set(before.map((t) => t.channel)).size,
-        }
+        if (!way || !list) continue
+        const length: OwnerLength = { ownerType: owner.ownerType, ownerId, stage: entry.stage, enteredAt: entry.at, ...way }
         list.push(length)
         found.push(length)
       }

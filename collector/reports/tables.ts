@@ -112,7 +112,7 @@ export function formatReport(report: Report): string {
     const days = INFLUENCE_WINDOW_MS / DAY_MS
     sections.push(
       [
-        `Influence on entering ${goal}: ${totals.converters} entered it in the range; ${totals.owners} viewed a page or downloaded a file.`,
+        `Influence on entering ${goal}: ${totals.converters} entered it in the range; ${totals.owners} viewed or downloaded something in it or the 30 days before.`,
         `  assisted: of those who entered ${goal}, how many had viewed (downloaded) the item in the ${days} days before`,
         '  influence: (assisted ÷ entered) ÷ (visitors ÷ all who viewed or downloaded anything); above 1, those who entered had consumed it more than visitors at large',
       ].join('\n'),
@@ -185,10 +185,11 @@ export function formatReport(report: Report): string {
     )
     for (const a of report.accounts)
       sections.push(
-        `${a.name}: ${a.stage ?? 'no stage'}, ${a.people} people, ${a.engagedPeople} engaged`,
+        `${a.name}: ${a.stage ?? 'no stage'}, ${a.people} people, ${a.engagedPeople} engaged` +
+          (a.length ? `; to ${a.length.stage}: ${a.length.touches} touches over ${a.length.days} days on ${a.length.channels} channels` : ''),
         table(
-          ['person', 'role', 'stage', 'first came', 'last came', 'engaged', `moved it to ${report.goal}`],
-          a.members.map((m) => [m.name + (m.cameFirst ? ' (first)' : ''), m.role, m.stage, day(m.firstSeen), day(m.lastSeen), m.engaged ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
+          ['person', 'role', 'stage', 'first came', 'last came', 'engaged', 'asked', `moved it to ${report.goal}`],
+          a.members.map((m) => [m.name + (m.cameFirst ? ' (first)' : ''), m.role, m.stage, day(m.firstSeen), day(m.lastSeen), m.engaged ? 'yes' : '', m.requested ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
         ),
       )
   } else if ('reached' in report) {

@@ -58,7 +58,8 @@ function messageBytes(message: Json): number {
   }
 }
 
-const text = (value: unknown, max: number) => (typeof value === 'string' && value ? value.slice(0, max) : null)
+/** A text value trimmed to its limit; blank is none, never an empty string. */
+const text = (value: unknown, max: number) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, max) : null)
 
 function properties(value: unknown, field: string): Checked<Properties | null> {
   if (value === undefined || value === null) return { ok: true, value: null }

@@ -1,6 +1,6 @@
 import type { Session } from '../sessions/sessionize'
 import type { StoredEvent } from '../store/types'
-import type { Condition, Journey } from './config'
+import type { Condition, Journey, Stage } from './config'
 
 /** When something happened, and on which page. */
 export interface Moment {
@@ -42,8 +42,14 @@ const asText = (value: unknown) => (value !== null && typeof value === 'object' 
 const sameValue = (want: unknown, got: unknown) => (Array.isArray(want) ? want : [want]).some((w) => asText(w) === asText(got))
 
 /** Each session-local key of a condition, as a test of one event (with what came before it in the session). */
-function localTests(condition: Condition, session: Session): ((event: StoredEvent, seen: { pageviews: number }) => boolean)[] {
-  const tests: ((event: StoredEvent, seen: { pageviews: number }) => boolean)[] = []
+/** What came before an event in its session (itself included): page views, and engaged time so far. */
+interface Seen {
+  pageviews: number
+  engagedMs: number
+}
+
+function localTests(condition: Condition, session: Session): ((event: StoredEvent, seen: Seen) => boolean)[] {
+  const tests: ((event: StoredEvent, seen: Seen) => boolean)[] = []
   const c = condition
   if (c.visit) tests.push(() => true)
   if (c.path !== undefined) tests.push((e) => e.kind === 'pageview' && matches(c.path!, e.path))
@@ -54,11 +60,26 @@ function localTests(condition: Condition, session: Session): ((event: StoredEven
   if (c.formSubmit !== undefined) tests.push((e) => e.kind === 'form_submit' && matches(c.formSubmit!, e.name))
   if (c.formStart !== undefined) tests.push((e) => e.kind === 'form_start' && matches(c.formStart!, e.name))
   if (c.pageviews !== undefined) tests.push((_, seen) => seen.pageviews >= c.pageviews!)
-  if (c.engagedSeconds !== undefined) tests.push((e) => e.occurredAt - session.startedAt >= c.engagedSeconds! * 1000)
+  if (c.engagedSeconds !== undefined) tests.push((_, seen) => seen.engagedMs >= c.engagedSeconds! * 1000)
   if (c.identify) tests.push((e) => e.kind === 'identify')
   if (c.trait !== undefined)
     tests.push((e) => e.kind === 'identify' && Object.entries(c.trait!).every(([key, want]) => sameValue(want, e.props?.[key])))
   return tests
+}
+
+/**
+ * Whether an event is itself a request a stage's rules name: a form submitted or an event of a
+ * name (a demo request, a contact click), as opposed to a visit, an identify or a score. The
+ * accounts report uses it to say who in a company asked.
+ */
+export function requestsStage(stage: Stage): (event: Pick<StoredEvent, 'kind' | 'name'>) => boolean {
+  const asks = stage.when.filter((c) => (c.formSubmit !== undefined || c.event !== undefined) && Object.keys(c).every((key) => key === 'formSubmit' || key === 'event'))
+  return (e) =>
+    asks.some(
+      (c) =>
+        (c.formSubmit === undefined || (e.kind === 'form_submit' && matches(c.formSubmit, e.name))) &&
+        (c.event === undefined || matches(c.event, e.kind === 'track' ? e.name : e.kind) || (e.kind === 'cta' && matches(c.event, e.name))),
+    )
 }
 
 /**
@@ -70,12 +91,17 @@ function localMoment(condition: Condition, session: Session, events: StoredEvent
   const tests = localTests(condition, session)
   if (!tests.length) return { at: session.startedAt, path: session.entryPath }
   let latest: Moment | null = null
+  // Engaged time as the session counts it: the time the tag reported for its page views (reached
+  // at the view that brings the sum to it), or, in a session with no report, the span so far.
+  const reported = events.some((e) => e.engagedMs != null)
   for (const test of tests) {
     let pageviews = 0
+    let engagedMs = 0
     let first: Moment | null = null
     for (const event of events) {
       if (event.kind === 'pageview') pageviews++
-      if (test(event, { pageviews })) {
+      engagedMs = reported ? engagedMs + (event.engagedMs ?? 0) : event.occurredAt - session.startedAt
+      if (test(event, { pageviews, engagedMs })) {
         first = { at: event.occurredAt, path: event.path }
         break
       }

@@ -70,9 +70,10 @@ export const accountsView: View = async ({ get }) => {
         'div',
         { class: 'account', 'data-company': a.companyId },
         h('h4', {}, `${a.name}: ${a.stage ?? 'no stage yet'}, ${number(a.people)} people, ${number(a.engagedPeople)} engaged`),
+        a.length && h('p', { class: 'muted length' }, `To ${a.length.stage}: ${number(a.length.touches)} touches over ${a.length.days} days on ${number(a.length.channels)} channels`),
         table(
-          ['person', 'role', 'stage', 'first came', 'last came', 'engaged', `moved it to ${accounts.goal}`],
-          a.members.map((m) => [m.name + (m.cameFirst ? ' (came first)' : ''), m.role ?? '–', m.stage ?? '–', date(m.firstSeen), date(m.lastSeen), m.engaged ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
+          ['person', 'role', 'stage', 'first came', 'last came', 'engaged', 'asked (demo, contact…)', `moved it to ${accounts.goal}`],
+          a.members.map((m) => [m.name + (m.cameFirst ? ' (came first)' : ''), m.role ?? '–', m.stage ?? '–', date(m.firstSeen), date(m.lastSeen), m.engaged ? 'yes' : '', m.requested ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
         ),
       ),
     ),

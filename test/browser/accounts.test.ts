@@ -83,22 +83,22 @@ describe('An account in a real browser: two people of one company, on different 
     await site.waitFor(2, 'SELECT * FROM people WHERE email IN (?, ?)', READER, BUYER)
 
     // The accounts report: one company at decision, both people, their roles, who came first.
-    const { accounts } = await api<{ accounts: { domain: string; stage: string; people: number; members: { name: string; role: string; cameFirst: boolean; stage: string }[] }[] }>(
-      '/api/reports/accounts?journey=b2b',
-    )
+    const { accounts } = await api<{
+      accounts: { domain: string; stage: string; people: number; length: { stage: string; touches: number; days: number }; members: { name: string; role: string; cameFirst: boolean; requested: boolean; movedToGoal: boolean; stage: string }[] }[]
+    }>('/api/reports/accounts?journey=b2b')
     const account = accounts.find((a) => a.domain === DOMAIN)!
     expect(account).toMatchObject({ stage: 'decision', people: 2 })
-    expect(account.members.map((m) => [m.name, m.role, m.cameFirst])).toEqual([
-      [READER, 'Head of IT', true],
-      [BUYER, 'CFO', false],
+    // The reader came first, and signing up at the guide's gate (an identify) already put the company
+    // at decision in the default journey; the buyer is the one who asked for the demo.
+    expect(account.members.map((m) => [m.name, m.role, m.cameFirst, m.requested, m.movedToGoal])).toEqual([
+      [READER, 'Head of IT', true, false, true],
+      [BUYER, 'CFO', false, true, false],
     ])
-    // Journey length: the company's first touch was the reader's visit, three days before it reached decision.
+    // Journey length: the company reached decision in the reader's first visit, three days ago.
+    expect(account.length).toMatchObject({ stage: 'decision', touches: 1, days: 0 })
     const length = await api<{ companies: { stage: string; reached: number; days: { median: number }; touches: { median: number } }[] }>('/api/reports/length?journey=b2b')
     const decision = length.companies.find((s) => s.stage === 'decision')!
-    expect(decision.reached).toBe(1)
-    expect(decision.days.median).toBe(0)
-    const consideration = length.companies.find((s) => s.stage === 'consideration')!
-    expect(consideration.reached).toBe(1)
+    expect(decision).toMatchObject({ reached: 1, days: { median: 0 }, touches: { median: 1 } })
 
     // The dashboard's accounts view draws it.
     const board = await (await site.browser.newContext()).newPage()
@@ -110,11 +110,12 @@ describe('An account in a real browser: two people of one company, on different 
     await board.waitForSelector('.account')
     const card = board.locator('.account', { hasText: DOMAIN })
     expect(await card.locator('h4').textContent()).toBe(`${DOMAIN}: decision, 2 people, 2 engaged`)
-    const rows = await card.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)))
-    expect(rows).toEqual([
-      [`${READER} (came first)`, 'Head of IT', 'decision'],
-      [BUYER, 'CFO', 'decision'],
+    const rows = await card.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)))
+    expect(rows.map((r) => [...r.slice(0, 3), ...r.slice(5)])).toEqual([
+      [`${READER} (came first)`, 'Head of IT', 'decision', 'yes', '', 'yes'],
+      [BUYER, 'CFO', 'decision', 'yes', 'yes', ''],
     ])
+    expect(await card.locator('.length').textContent()).toBe('To decision: 1 touches over 0 days on 1 channels')
     expect(await board.textContent('main section')).toContain('31 touches over 192 days on 3.1 channels')
     await board.screenshot({ path: join(SHOTS, 'dashboard-accounts.png'), fullPage: true })
   })

@@ -251,7 +251,7 @@ describe('content and CTA reports over HTTP, on a generated month whose outcomes
   // demo requests of downloaderLeads, quickBookers (at most 5 + 6 days after an 18 October
   // start), slowBookers (at most 12) and earlyReaders, and the contact clicks; the lateBookers
   // decide in November. Owners: every planned visitor has a page view or a download in October
-  // (the midnightDownloaders only a download and a click).
+  // or the 30 days before it (the influence window).
   const converters = () => count('downloaderLead', 'quickBooker', 'slowBooker', 'contactClicker', 'earlyReader')
   const owners = () => visitors.length
   const ratio = (assisted: number, consumers: number) => Math.round((assisted / converters() / (consumers / owners())) * 100) / 100
@@ -281,7 +281,10 @@ describe('content and CTA reports over HTTP, on a generated month whose outcomes
     // Assisted: every converter but contactClickers, who read it only after deciding; earlyReaders
     // count, their September read being within 30 days of their decision.
     const assisted = count('downloaderLead', 'quickBooker', 'slowBooker', 'earlyReader')
-    expect(page.influence).toEqual({ converters: converters(), assisted, consumers: readers, owners: owners(), ratio: ratio(assisted, readers) })
+    // The influence's consumers are those of the range and the 30 days before it, as its assists are:
+    // the September readers too.
+    const consumers = readers + count('earlyReader', 'midnightDownloader')
+    expect(page.influence).toEqual({ converters: converters(), assisted, consumers, owners: owners(), ratio: ratio(assisted, consumers) })
   })
 
   it('content: the sizing guide', async () => {
@@ -297,7 +300,8 @@ describe('content and CTA reports over HTTP, on a generated month whose outcomes
     // Downloaded right after the case study had moved them to consideration (midnightDownloaders the day before).
     expect(file.stages).toEqual(atStages({ consideration: downloaders }))
     const assisted = count('downloaderLead', 'earlyReader')
-    expect(file.influence).toEqual({ converters: converters(), assisted, consumers: downloaders, owners: owners(), ratio: ratio(assisted, downloaders) })
+    const consumers = downloaders + count('earlyReader')
+    expect(file.influence).toEqual({ converters: converters(), assisted, consumers, owners: owners(), ratio: ratio(assisted, consumers) })
   })
 
   it('content: the blog post, the pricing page, and the totals', async () => {
@@ -309,7 +313,7 @@ describe('content and CTA reports over HTTP, on a generated month whose outcomes
     expect(page).toMatchObject({ views: readers, visitors: readers, known: count('downloaderLead', 'quickBooker', 'slowBooker', 'lateBooker') })
     expect(page).toMatchObject({ readPast75: 0, read75Share: 0, medianEngagedMs: 3_000, stages: atStages({ awareness: readers }) })
     // Every converter read it first (earlyReaders in September, within the 30 days).
-    expect(page.influence).toEqual({ converters: converters(), assisted: converters(), consumers: readers, owners: owners(), ratio: ratio(converters(), readers) })
+    expect(page.influence).toEqual({ converters: converters(), assisted: converters(), consumers: visitors.length, owners: owners(), ratio: ratio(converters(), visitors.length) })
 
     // The pricing page: quickBookers', on their way back from the campaign, already considering;
     // the tag reported no depth or time for it, so there is nothing to share or take a median of.

@@ -51,11 +51,11 @@ async function signals() {
 }
 
 describe('File downloads', () => {
-  it('records a click on a link to a document as file_download, with the URL and the link text', async () => {
-    await pageWith('<a id="sheet" href="/files/Pricing-2025.pdf?v=3">\n  Pricing sheet (PDF)\n</a>')
+  it('records a click on a link to a document as file_download, with the URL (less its query) and the link text', async () => {
+    await pageWith('<a id="sheet" href="/files/Pricing-2025.pdf?v=3&token=secret">\n  Pricing sheet (PDF)\n</a>')
     click('#sheet')
     expect(await signals()).toEqual([
-      { k: 'file_download', n: 'https://www.example.com/files/Pricing-2025.pdf?v=3', p: { x: 'Pricing sheet (PDF)' } },
+      { k: 'file_download', n: 'https://www.example.com/files/Pricing-2025.pdf', p: { x: 'Pricing sheet (PDF)' } },
     ])
   })
 
@@ -82,7 +82,28 @@ describe('File downloads', () => {
   it('counts a link with a download attribute, whatever its URL', async () => {
     await pageWith('<a id="export" href="/export?format=json" download="contacts.json">Export contacts</a>')
     click('#export')
-    expect(await signals()).toEqual([{ k: 'file_download', n: 'https://www.example.com/export?format=json', p: { x: 'Export contacts' } }])
+    expect(await signals()).toEqual([{ k: 'file_download', n: 'https://www.example.com/export', p: { x: 'Export contacts' } }])
+  })
+
+  it('reads nothing inside data-waymark-ignore, such as an account menu with the visitor\'s own address', async () => {
+    await pageWith('<nav data-waymark-ignore>Signed in as <a id="me" href="mailto:ada@acme.io">ada@acme.io</a></nav>')
+    click('#me')
+    expect(await signals()).toEqual([])
+  })
+
+  it("never sends an app's own export (a data: or blob: link): it carries the visitor's data", async () => {
+    await pageWith('<a id="csv" href="data:text/csv,name%2Cemail%0Aada%2Cada%40acme.io" download="contacts.csv">Export</a>')
+    click('#csv')
+    expect(await signals()).toEqual([])
+  })
+
+  it('takes data-downloads as written: "*.pdf", ".key" or a stray symbol never breaks the tag', async () => {
+    await pageWith('<a id="pdf" href="/deck.pdf">Deck</a><a id="key" href="/deck.key">Deck</a><a id="cpp" href="/main.c++">Code</a>', { attributes: { 'data-downloads': '*.pdf .key c++' } })
+    click('#pdf')
+    click('#key')
+    click('#cpp')
+    expect((await signals()).map((e) => e.n)).toEqual(['https://www.example.com/deck.pdf', 'https://www.example.com/deck.key', 'https://www.example.com/main.c++'])
+    expect(page!.events()[0].k).toBe('pageview')
   })
 
   it('counts a document on another host as a download, not as an outbound click', async () => {
@@ -114,7 +135,8 @@ describe('Outbound links', () => {
   it('records a click on a link to another host as outbound_click, with its destination', async () => {
     await pageWith('<a id="partner" href="https://partner.example.org/offer?ref=waymark#terms">Our partner</a>')
     click('#partner')
-    expect(await signals()).toEqual([{ k: 'outbound_click', n: 'https://partner.example.org/offer?ref=waymark#terms' }])
+    // Less its query and fragment: what the destination is, not the state it carries.
+    expect(await signals()).toEqual([{ k: 'outbound_click', n: 'https://partner.example.org/offer' }])
   })
 
   it('counts a subdomain as another host', async () => {

@@ -25,8 +25,10 @@ describe('The waymark() command function', () => {
     page = await openPage({ before: QUEUE_STUB })
     page.window.eval(`waymark('page', {virtual: true})`)
     await page.advance(1000)
-    expect(page.events().map((event) => event.k)).toEqual(['pageview', 'page_engagement', 'pageview'])
-    expect(page.events()[2].p).toEqual({ virtual: true })
+    // The view it begins ends the one before, which is reported left.
+    expect(page.events().map((event) => event.k)).toEqual(['pageview', 'pageview', 'page_engagement'])
+    expect(page.events()[1].p).toEqual({ virtual: true })
+    expect(page.events()[2].n).toBe(page.events()[0].id)
   })
 
   it('ignores commands it does not know, without breaking the page', async () => {

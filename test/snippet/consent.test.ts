@@ -22,6 +22,18 @@ describe('Consent', () => {
     expect(page.sent).toEqual([])
   })
 
+  it('a no given in another tab holds in this one from its next event', async () => {
+    page = await openPage()
+    await page.advance(1000)
+    const before = page.sent.length
+    // The other tab stores the answer in the site's shared storage.
+    page.window.localStorage.setItem('waymark_optout', '1')
+    page.window.eval("waymark('track', 'Clicked')")
+    await page.advance(5000)
+    await page.hide()
+    expect(page.sent.length).toBe(before)
+  })
+
   it('with data-consent="required", holds events until the visitor says yes, then sends them', async () => {
     page = await openPage({ attributes: { 'data-consent': 'required' } })
     page.window.eval("waymark('track', 'Clicked')")

@@ -12,7 +12,7 @@ const personOf = (id: string, companyId: string | null, fields: Partial<AccountP
   id, email: `${id}@acme.example`, userId: null, companyId, traits: {}, firstSeen: T0, lastSeen: T0, stage: 'awareness', goalEntry: null, engaged: false, ...fields,
 })
 const companyOf = (id: string, fields: Partial<AccountCompany> = {}): AccountCompany => ({
-  id, domain: `${id}.example`, groupId: null, traits: {}, stage: 'awareness', stageEnteredAt: T0, lastSeen: T0, goalEntry: null, firstPersonId: null, ...fields,
+  id, domain: `${id}.example`, groupId: null, traits: {}, stage: 'awareness', stageEnteredAt: T0, lastSeen: T0, goalEntry: null, firstPersonId: null, requestedBy: null, length: null, ...fields,
 })
 
 function accounts(people: AccountPerson[], companies: AccountCompany[], options = OPTIONS) {
@@ -33,9 +33,11 @@ describe('Buying committees', () => {
         // Same first moment as amy: ties go by id.
         personOf('bob', 'acme', { firstSeen: T0 + 2 * DAY, email: null, userId: 'u-42', traits: { seniority: 'Director' } }),
       ],
-      // Who came first is given: the first of all its people, whom a segment might not list.
-      [companyOf('acme', { firstPersonId: 'amy' })],
+      // Who came first and who asked are given: the first of all its people, whom a segment might not list.
+      [companyOf('acme', { firstPersonId: 'amy', requestedBy: 'zed', length: { stage: 'decision', touches: 4, days: 3, channels: 2 } })],
     )
+    expect(acme.members.filter((m) => m.requested).map((m) => m.personId)).toEqual(['zed'])
+    expect(acme.length).toEqual({ stage: 'decision', touches: 4, days: 3, channels: 2 })
     expect(total).toBe(1)
     expect(acme.members.map((m) => [m.personId, m.name, m.role, m.cameFirst])).toEqual([
       ['amy', 'amy@acme.example', 'CTO', true], // role before title
@@ -155,7 +157,7 @@ describe('Buying committees', () => {
     ])
     expect(acme).toEqual({
       companyId: 'acme', name: 'acme.example', domain: 'acme.example', traits: { industry: 'Software', employees: 250 },
-      stage: 'decision', stageEnteredAt: T0 + 4 * DAY, lastSeen: T0 + 9 * DAY, people: 0, engagedPeople: 0, members: [],
+      stage: 'decision', stageEnteredAt: T0 + 4 * DAY, lastSeen: T0 + 9 * DAY, people: 0, engagedPeople: 0, length: null, members: [],
     })
   })
 })

@@ -176,11 +176,14 @@ describe('Content: influence on the goal stage', () => {
   it('counts converters, the converters it assisted, its consumers and all owners, and their ratio', () => {
     const { page, totals } = content(events, { entries })
     // Converters: p1, p3, p4, p5 = 4.
-    // Owners with a page view in the range: p1, p2, p5, p6, v1 (case study), p3, p4, v2, v3 (pricing) = 9.
-    // /case-study in the range: p1, p2, p5, p6, v1 = 5 consumers (p3's and p4's views came before the range).
+    // The influence window is the range and the 30 days before it, for converters and everyone alike.
+    // Owners who consumed anything in it: p1, p2, p3, p4, p5, p6, v1 (case study), v2, v3 (pricing) = 9.
+    // /case-study in it: p1, p2, p3, p4 (before the range, within the window), p5, p6, v1 = 7 consumers.
     // Assisted: p1, and p3 (whose view, before the range, was within 30 days of converting) = 2.
-    // Ratio: (2 ÷ 4) ÷ (5 ÷ 9) = 0.5 × 9 ÷ 5 = 0.9.
-    expect(page('/case-study').influence).toEqual({ converters: 4, assisted: 2, consumers: 5, owners: 9, ratio: 0.9 })
+    // Ratio: (2 ÷ 4) ÷ (7 ÷ 9) = 0.5 × 9 ÷ 7 = 0.642… → 0.64.
+    expect(page('/case-study').influence).toEqual({ converters: 4, assisted: 2, consumers: 7, owners: 9, ratio: 0.64 })
+    // Its visitors in the range alone are 5: p3's and p4's views came before it.
+    expect(page('/case-study').visitors).toBe(5)
     // /pricing: consumers p3, p4, v2, v3 = 4; assisted p4 = 1. (1 ÷ 4) ÷ (4 ÷ 9) = 0.5625 → 0.56.
     expect(page('/pricing').influence).toEqual({ converters: 4, assisted: 1, consumers: 4, owners: 9, ratio: 0.56 })
     expect(totals).toMatchObject({ owners: 9, converters: 4, pages: 2, pageViews: 9 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_JOURNEY, type Journey } from '../../../collector/stages/config'
-import { companyProgress, matches, ownerProgress, sessionProgress } from '../../../collector/stages/progress'
+import { companyProgress, matches, ownerProgress, requestsStage, sessionProgress } from '../../../collector/stages/progress'
 import { sessionize } from '../../../collector/sessions/sessionize'
 import type { StoredEvent } from '../../../collector/store/types'
 
@@ -39,6 +39,35 @@ describe('Patterns', () => {
     ['regex:^/(plans|pricing)$', '/plans/x', false],
   ])('%j matches %s: %s', (globs, value, expected) => {
     expect(matches(globs, value)).toBe(expected)
+  })
+})
+
+describe('Requests a stage names', () => {
+  it('are the form submits and named events of its rules, not a visit or an identify', () => {
+    const asks = requestsStage(DEFAULT_JOURNEY.stages.find((s) => s.name === 'decision')!)
+    expect(asks({ kind: 'form_submit', name: 'demo-request' })).toBe(true)
+    expect(asks({ kind: 'form_submit', name: 'newsletter' })).toBe(false)
+    expect(asks({ kind: 'contact_click', name: 'sales@acme.io' })).toBe(true)
+    expect(asks({ kind: 'track', name: 'Demo Requested' })).toBe(true)
+    expect(asks({ kind: 'identify', name: 'ada@acme.io' })).toBe(false)
+    expect(asks({ kind: 'pageview', name: null })).toBe(false)
+  })
+})
+
+describe('Engaged time in the stage rules', () => {
+  // The default journey enters consideration after a minute engaged.
+  it('counts the visible, active time the tag reported, not the gap between events', () => {
+    // One long read: a single page view, 3 minutes of reading reported when it was left.
+    expect(stages([view(0, '/blog/a', { engagedMs: 180_000 })])).toEqual(['awareness', 'consideration'])
+    // Two views 61 s apart, read for 3 s each: the gap alone is not engagement.
+    expect(stages([view(0, '/blog/a', { engagedMs: 3000 }), view(61_000, '/blog/b', { engagedMs: 3000 })])).toEqual(['awareness'])
+    // Reached at the view that brings the sum to a minute.
+    const moved = progress([view(0, '/blog/a', { engagedMs: 40_000 }), view(50_000, '/blog/b', { engagedMs: 25_000 })])
+    expect(moved.entries.find((e) => e.stage === 'consideration')).toMatchObject({ at: T0 + 50_000, page: '/blog/b' })
+  })
+
+  it('falls back to the time between the first and the last event when the tag reported none', () => {
+    expect(stages([view(0, '/blog/a'), view(61_000, '/blog/b')])).toEqual(['awareness', 'consideration'])
   })
 })
 
