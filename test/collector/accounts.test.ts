@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_JOURNEY, type Journey, type WaymarkConfig } from '../../collector/stages/config'
 import type { StoredEvent } from '../../collector/store/types'
-import { random } from '../fixtures/traffic'
+import { eventMaker, random, ulidAt } from '../fixtures/traffic'
 import { collectorWithSite } from './helpers'
 
 const SECOND = 1000
@@ -146,14 +146,6 @@ const ANONYMOUS: PlannedPerson[] = [
   { name: 'z3', traits: {}, visits: [[7, 'Email', '/demo', 'demo']] },
 ]
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-/** A ULID for a time, with randomness from the seeded generator. */
-function ulidAt(time: number, rnd: ReturnType<typeof random>) {
-  let id = ''
-  for (let i = 0, t = time; i < 10; i++, t = Math.floor(t / 32)) id = CROCKFORD[t % 32] + id
-  for (let i = 0; i < 16; i++) id += CROCKFORD[rnd.int(0, 31)]
-  return id
-}
 
 const emailOf = (name: string) => {
   if (name === FREE_MAIL.name) return `${name}@gmail.com`
@@ -164,16 +156,7 @@ const emailOf = (name: string) => {
 function history(siteId: string, seed: number): StoredEvent[] {
   const rnd = random(seed)
   const events: StoredEvent[] = []
-  const event = (visitorId: string, at: number, fields: Partial<StoredEvent>): StoredEvent => {
-    const path = fields.path ?? '/'
-    return {
-      id: ulidAt(at, rnd), siteId, visitorId, kind: 'pageview', name: null, occurredAt: at, receivedAt: at,
-      url: `https://www.example.com${path}`, path, title: null, referrer: null, utmSource: null, utmMedium: null,
-      utmCampaign: null, utmTerm: null, utmContent: null, gclid: null, fbclid: null, msclkid: null, liFatId: null,
-      screenWidth: 1440, language: 'en-US', timezone: 'Europe/London', browser: 'Chrome', os: 'Windows',
-      device: 'desktop', isBot: false, props: null, ...fields,
-    }
-  }
+  const event = eventMaker(siteId, rnd)
   const everyone = [
     ...PLAN.flatMap((company) => company.people.map((person, i) => ({ person, company, sendsGroup: i === 0 && company.group !== undefined }))),
     { person: FREE_MAIL, company: undefined, sendsGroup: false },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_JOURNEY } from '../../collector/stages/config'
 import type { StoredEvent } from '../../collector/store/types'
-import { random } from '../fixtures/traffic'
+import { eventMaker, random, ulidAt } from '../fixtures/traffic'
 import { collectorWithSite } from './helpers'
 
 const SECOND = 1000
@@ -79,14 +79,6 @@ interface Planned {
   phone?: string
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-/** A ULID for a time, with randomness from the seeded generator. */
-function ulidAt(time: number, rnd: ReturnType<typeof random>) {
-  let id = ''
-  for (let i = 0, t = time; i < 10; i++, t = Math.floor(t / 32)) id = CROCKFORD[t % 32] + id
-  for (let i = 0; i < 16; i++) id += CROCKFORD[rnd.int(0, 31)]
-  return id
-}
 
 /** One month of traffic of `count` planned visitors, and a few bots. */
 function plan(siteId: string, seed: number, count: number, bots: number) {
@@ -95,16 +87,7 @@ function plan(siteId: string, seed: number, count: number, bots: number) {
   const visitors: Planned[] = []
   const events: StoredEvent[] = []
 
-  const event = (visitorId: string, at: number, fields: Partial<StoredEvent>): StoredEvent => {
-    const path = fields.path ?? '/'
-    return {
-      id: ulidAt(at, rnd), siteId, visitorId, kind: 'pageview', name: null, occurredAt: at, receivedAt: at,
-      url: `https://www.example.com${path}`, path, title: null, referrer: null, utmSource: null, utmMedium: null,
-      utmCampaign: null, utmTerm: null, utmContent: null, gclid: null, fbclid: null, msclkid: null, liFatId: null,
-      screenWidth: 1440, language: 'en-US', timezone: 'Europe/London', browser: 'Chrome', os: 'Windows',
-      device: 'desktop', isBot: false, props: null, ...fields,
-    }
-  }
+  const event = eventMaker(siteId, rnd)
   /**
    * One visit: its steps 10 s apart, the first page view arriving by the channel. A page view's
    * depth and engaged time come as the collector stores them from the tag: a page_engagement
