@@ -8,6 +8,8 @@ import { buildSnippet, gzipSize } from '../snippet/build'
 import { EVENTS_PER_BATCH, measureIntake } from './intake'
 import { benchExport } from './export'
 import { benchJourneys } from './journeys'
+import { budgetRows, budgetTable } from './budgets'
+import { measureColdStart } from './cold-start'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const journeyEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000)
@@ -40,6 +42,9 @@ console.log(
       : ' (LOST ACKNOWLEDGED EVENTS)'),
 )
 if (stored < collector.acknowledgedEvents) process.exitCode = 1
+// Latency at a steady load of half what the bare handler answered, in requests of EVENTS_PER_BATCH events.
+const halfLoad = await measureIntake('collector', seconds, 32, bareEvents / EVENTS_PER_BATCH / 2)
+console.log(row(`collector at half the bare load (${fmt(bareEvents / 2)} events/s offered)`, halfLoad))
 
 console.log(`\nSessions and stages: ${fmt(journeyEvents)} generated events (B2B personas), ${250} events a commit, through the store`)
 const journeys = await benchJourneys(journeyEvents)
@@ -60,3 +65,33 @@ const exportRow = (name: string, r: typeof exported.baseline) =>
 console.log(exportRow('baseline: read the session rows, encode nothing', exported.baseline))
 for (const [format, r] of Object.entries(exported.formats))
   console.log(exportRow(format, r) + `  ratio to baseline ${fmt(r.rows / r.seconds / (exported.baseline.rows / exported.baseline.seconds), 2)}`)
+
+const coldStartMs = await measureColdStart()
+console.log(`\nCold start: waymark start on a new SQLite file to the first answer of /w.js, best of 3: ${fmt(coldStartMs)} ms`)
+
+const slowest = Object.entries(journeys.reports)
+  .map(([name, r]) => ({ name, ms: Math.max(r.first, r.repeated) }))
+  .sort((a, b) => b.ms - a.ms)[0]
+const rate = (r: typeof exported.baseline) => r.rows / r.seconds
+console.log('\nBudgets (the performance issue), each figure from this run')
+console.log(
+  budgetTable(
+    budgetRows({
+      tagGzip: gzipSize(code),
+      intakeRatio: collector.eventsPerSecond / bareEvents,
+      halfLoadP99: halfLoad.p99,
+      bytesPerEvent: journeys.bytesPerEvent,
+      journeyEvents: journeys.events,
+      rebuildSeconds: journeys.rebuildSeconds,
+      maintenanceCost: 1 - journeys.withMaintenance / journeys.without,
+      slowestReport: slowest,
+      export: {
+        csv: rate(exported.formats.csv),
+        ndjson: rate(exported.formats.ndjson),
+        parquet: rate(exported.formats.parquet),
+        peakMB: Math.max(...Object.values(exported.formats).map((r) => r.peakMB)),
+      },
+      coldStartMs,
+    }),
+  ),
+)

@@ -92,13 +92,15 @@ interface LoadResult {
   latency: { p50: number; p99: number }
 }
 
-async function load(port: number, siteId: string, seconds: number, connections: number): Promise<LoadResult> {
+async function load(port: number, siteId: string, seconds: number, connections: number, requestsPerSecond?: number): Promise<LoadResult> {
   return new Promise((resolve, reject) =>
     autocannon(
       {
     url: `http://127.0.0.1:${port}`,
     connections,
     duration: seconds,
+    // A steady rate rather than as fast as it answers: latency at a given load.
+    ...(requestsPerSecond ? { overallRate: Math.max(1, Math.round(requestsPerSecond)) } : {}),
     requests: [
       {
         method: 'POST',
@@ -114,10 +116,10 @@ async function load(port: number, siteId: string, seconds: number, connections: 
 }
 
 /** Drives one server with the same load generator and bodies; for the collector, checks what it acknowledged is stored. */
-export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32): Promise<IntakeResult> {
+export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32, requestsPerSecond?: number): Promise<IntakeResult> {
   const server = await startServer(mode)
   try {
-    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections)
+    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections, requestsPerSecond)
     const ok = result['2xx']
     const outcome: IntakeResult = {
       requestsPerSecond: ok / seconds,
