@@ -39,12 +39,6 @@ beforeAll(async () => {
 })
 afterAll(() => site?.close())
 
-const api = async <T>(path: string): Promise<T> => {
-  const response = await fetch(`${site.collectorUrl}${path}`, { headers: { Authorization: `Bearer ${site.readToken}` } })
-  expect(response.status, await response.clone().text()).toBe(200)
-  return response.json() as Promise<T>
-}
-
 describe('An account in a real browser: two people of one company, on different days', () => {
   it('one downloads a guide, days later a colleague requests a demo; the accounts view shows one company at decision with both', async () => {
     // Three days ago, offline: the reader's laptop had no network. The tag keeps the visit and
@@ -83,9 +77,9 @@ describe('An account in a real browser: two people of one company, on different 
     await site.waitFor(2, 'SELECT * FROM people WHERE email IN (?, ?)', READER, BUYER)
 
     // The accounts report: one company at decision, both people, their roles, who came first.
-    const { accounts } = await api<{
+    const { accounts } = await site.report<{
       accounts: { domain: string; stage: string; people: number; length: { stage: string; touches: number; days: number }; members: { name: string; role: string; cameFirst: boolean; requested: boolean; movedToGoal: boolean; stage: string }[] }[]
-    }>('/api/reports/accounts?journey=b2b')
+    }>('accounts', 'journey=b2b')
     const account = accounts.find((a) => a.domain === DOMAIN)!
     expect(account).toMatchObject({ stage: 'decision', people: 2 })
     // The reader came first, and signing up at the guide's gate (an identify) already put the company
@@ -96,16 +90,12 @@ describe('An account in a real browser: two people of one company, on different 
     ])
     // Journey length: the company reached decision in the reader's first visit, three days ago.
     expect(account.length).toMatchObject({ stage: 'decision', touches: 1, days: 0 })
-    const length = await api<{ companies: { stage: string; reached: number; days: { median: number }; touches: { median: number } }[] }>('/api/reports/length?journey=b2b')
+    const length = await site.report<{ companies: { stage: string; reached: number; days: { median: number }; touches: { median: number } }[] }>('length', 'journey=b2b')
     const decision = length.companies.find((s) => s.stage === 'decision')!
     expect(decision).toMatchObject({ reached: 1, days: { median: 0 }, touches: { median: 1 } })
 
     // The dashboard's accounts view draws it.
-    const board = await (await site.browser.newContext()).newPage()
-    await board.goto(site.collectorUrl)
-    await board.fill('input[name=token]', site.readToken)
-    await board.click('button[type=submit]')
-    await board.waitForSelector('[data-stage=awareness]')
+    const board = await site.dashboard()
     await board.click('nav a[href="#accounts"]')
     await board.waitForSelector('.account')
     const card = board.locator('.account', { hasText: DOMAIN })

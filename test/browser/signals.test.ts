@@ -42,12 +42,6 @@ interface Row {
   engaged_ms: number | null
 }
 
-const api = async <T>(path: string): Promise<T> => {
-  const response = await fetch(`${site.collectorUrl}${path}`, { headers: { Authorization: `Bearer ${site.readToken}` } })
-  expect(response.status, await response.clone().text()).toBe(200)
-  return response.json() as Promise<T>
-}
-
 describe('Intent signals in a real browser, with no code on the page but the tag', () => {
   it('a visitor reads a case study to the end, downloads its PDF, books a demo and submits the form; the reports show that path', async () => {
     const context = await site.browser.newContext({ acceptDownloads: true })
@@ -93,10 +87,10 @@ describe('Intent signals in a real browser, with no code on the page but the tag
     expect(site.query("SELECT * FROM events WHERE kind = 'page_engagement'")).toEqual([])
 
     // The content report: the case study and its PDF, read to the end by one person who is known now and went on to decision.
-    const content = await api<{
+    const content = await site.report<{
       pages: { path: string; views: number; visitors: number; known: number; readPast75: number; read75Share: number; medianEngagedMs: number; stages: { stage: string; views: number }[]; influence: { converters: number; assisted: number } }[]
       files: { url: string; views: number; visitors: number; known: number; influence: { converters: number; assisted: number } }[]
-    }>('/api/reports/content?journey=b2b')
+    }>('content', 'journey=b2b')
     const study = content.pages.find((p) => p.path === '/case-studies/acme')!
     expect(study).toMatchObject({ views: 1, visitors: 1, known: 1, readPast75: 1, read75Share: 1, medianEngagedMs: caseStudy.engaged_ms })
     // The case study is what moved them into consideration, so it counts there.
@@ -105,18 +99,12 @@ describe('Intent signals in a real browser, with no code on the page but the tag
     expect(content.files).toEqual([expect.objectContaining({ url: download.name, views: 1, visitors: 1, known: 1, influence: expect.objectContaining({ assisted: 1 }) })])
 
     // The CTA report: one click by one person, who submitted a form and reached decision within 7 days.
-    const ctas = await api<{ ctas: { name: string; clicks: number; people: number; submittedForm: number; advanced: number; wentOn: number; byChannel: { key: string }[] }[] }>(
-      '/api/reports/ctas?journey=b2b',
-    )
+    const ctas = await site.report<{ ctas: { name: string; clicks: number; people: number; submittedForm: number; advanced: number; wentOn: number; byChannel: { key: string }[] }[] }>('ctas', 'journey=b2b')
     expect(ctas.ctas).toEqual([expect.objectContaining({ name: 'Book a demo', clicks: 1, people: 1, submittedForm: 1, advanced: 1, wentOn: 1 })])
     expect(ctas.ctas[0].byChannel.map((c) => c.key)).toEqual(['Direct'])
 
     // The dashboard draws the same numbers.
-    const board = await context.newPage()
-    await board.goto(site.collectorUrl)
-    await board.fill('input[name=token]', site.readToken)
-    await board.click('button[type=submit]')
-    await board.waitForSelector('[data-stage=awareness]')
+    const board = await site.dashboard()
     for (const [view, row, cells] of [
       ['content', '/case-studies/acme', ['/case-studies/acme', '1', '1', '100.0 %', '100.0 %']],
       ['ctas', 'Book a demo', ['Book a demo', '1', '1', '1', '1', '100.0 %']],

@@ -20,6 +20,7 @@ export async function trackedSite(pages: (tag: string) => Record<string, string>
   const collector = await startWaymark(['--port', String(port), '--db', db])
   const site = await servePages(pages(tag))
   const browser: Browser = await launchChromium()
+  const readToken = /read token +(\S+)/.exec(added)![1]
 
   const query = <T>(sql: string, ...params: unknown[]): T[] => {
     const connection = new Database(db, { readonly: true })
@@ -35,9 +36,24 @@ export async function trackedSite(pages: (tag: string) => Record<string, string>
     url: site.url,
     /** The collector's own address (its dashboard at /), and the read token `site add` printed. */
     collectorUrl: `http://localhost:${port}`,
-    readToken: /read token +(\S+)/.exec(added)![1],
+    readToken,
     browser,
     query,
+    /** A report of the collector's read API, as JSON; fails loudly on anything but 200. */
+    async report<T>(name: string, query = ''): Promise<T> {
+      const response = await fetch(`http://localhost:${port}/api/reports/${name}?${query}`, { headers: { Authorization: `Bearer ${readToken}` } })
+      if (response.status !== 200) throw new Error(`GET /api/reports/${name} answered ${response.status}: ${await response.text()}`)
+      return response.json() as Promise<T>
+    },
+    /** A new tab on the collector's dashboard, signed in with the site's read token. */
+    async dashboard() {
+      const board = await (await browser.newContext()).newPage()
+      await board.goto(`http://localhost:${port}`)
+      await board.fill('input[name=token]', readToken)
+      await board.click('button[type=submit]')
+      await board.waitForSelector('[data-stage=awareness]')
+      return board
+    },
     /** Polls until the query returns at least `count` rows (or time runs out), and returns them. */
     async waitFor<T>(count: number, sql: string, ...params: unknown[]): Promise<T[]> {
       const deadline = Date.now() + 15_000
