@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Site, Store } from './store/types'
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
-const randomToken = (length: number) =>
+/** A random token of lower-case base 32, for ids and secrets. */
+export const randomToken = (length: number) =>
   Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('')
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { randomToken } from '../sites'
 import type { WaymarkConfig } from '../stages/config'
 import type { AlertHook, AlertOwner } from '../store/types'
-
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
-const randomToken = (length: number) => Array.from(randomBytes(length), (byte) => BASE32[byte & 31]).join('')
 
 export const ALERT_OWNERS: AlertOwner[] = ['person', 'company', 'both']
 export const DEFAULT_STALLED_DAYS = 30

@@ -141,14 +141,15 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
    * Read from the whole store: a company in a segment is measured by all its people's touches, as
    * its stages are (only the segment's owners' entries are ever looked up).
    */
-  const touchesByOwner = async () => {
+  const touchesByOwner = async (to = range.to, alsoEach?: (session: SessionRecord) => void) => {
     const touches = new Map<string, Touch[]>()
     const add = (key: string, touch: Touch) => {
       let list = touches.get(key)
       if (!list) touches.set(key, (list = []))
       list.push(touch)
     }
-    for await (const s of allOf.querySessions({ siteId, to: range.to })) {
+    for await (const s of allOf.querySessions({ siteId, to })) {
+      alsoEach?.(s)
       const touch = { at: s.startedAt, channel: s.channel }
       add(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`, touch)
       if (s.companyId) add(`company:${s.companyId}`, touch)
@@ -224,21 +225,25 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
         funnel.add(entry)
         if (entry.stage === goal) goalEntries.set(`${entry.ownerType}:${entry.ownerId}`, { at: entry.at, sessionId: entry.sessionId })
       }
-    // Each person's visits as of the report's end, not since: first and last, and whether one was lately.
+    // One pass over the sessions as of the report's end: each company's touches, and each person's
+    // visits, first and last, and whether one was lately.
     const seen = new Map<string, { first: number; last: number; engaged: boolean }>()
-    for await (const s of allOf.querySessions({ siteId, to: asOf })) {
-      if (!s.personId) continue
+    const touches = await touchesByOwner(asOf, (s) => {
+      if (!s.personId) return
       const known = seen.get(s.personId) ?? { first: s.startedAt, last: s.endedAt, engaged: false }
       known.last = Math.max(known.last, s.endedAt)
       known.engaged ||= s.startedAt >= asOf - engagedDays * DAY_MS
       seen.set(s.personId, known)
-    }
+    })
     // Who came first is of all the company's people, whatever the segment shows of them.
     const firstOf = new Map<string, { id: string; at: number }>()
+    const companyOf = new Map<string, string>()
     for await (const p of allOf.queryPeople({ siteId, journey: journey.name })) {
+      if (!p.companyId) continue
+      companyOf.set(p.id, p.companyId)
       const at = seen.get(p.id)?.first
-      const known = p.companyId ? firstOf.get(p.companyId) : undefined
-      if (p.companyId && at !== undefined && (!known || at < known.at || (at === known.at && p.id < known.id))) firstOf.set(p.companyId, { id: p.id, at })
+      const known = firstOf.get(p.companyId)
+      if (at !== undefined && (!known || at < known.at || (at === known.at && p.id < known.id))) firstOf.set(p.companyId, { id: p.id, at })
     }
     for await (const p of store.queryPeople({ siteId, journey: journey.name })) {
       const visits = seen.get(p.id)
@@ -246,14 +251,11 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     }
     // Who asked first: the earliest event of a company's people that the goal stage's rules name as a request.
     const asks = requestsStage(journey.stages.find((s) => s.name === goal)!)
-    const companyOf = new Map<string, string>()
-    for await (const p of allOf.queryPeople({ siteId, journey: journey.name })) if (p.companyId) companyOf.set(p.id, p.companyId)
     const requestedBy = new Map<string, string>()
     for await (const e of allOf.queryEvents({ siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'] })) {
       const company = e.personId && companyOf.get(e.personId)
       if (company && !e.isBot && !requestedBy.has(company) && asks(e)) requestedBy.set(company, e.personId!)
     }
-    const touches = await touchesByOwner()
     for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range })) {
       const way = c.stage && c.stageEnteredAt !== null ? lengthTo(touches.get(`company:${c.id}`) ?? [], c.stageEnteredAt) : null
       fold.addCompany({

@@ -41,6 +41,11 @@ export function matches(globs: string | string[], value: string | null | undefin
 const asText = (value: unknown) => (value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value ?? '')).toLowerCase()
 const sameValue = (want: unknown, got: unknown) => (Array.isArray(want) ? want : [want]).some((w) => asText(w) === asText(got))
 
+type Named = Pick<StoredEvent, 'kind' | 'name'>
+/** An event of this kind, or a track event or tagged call to action of this name (a CTA matches by its kind too). */
+const isEvent = (globs: string | string[], e: Named) => matches(globs, e.kind === 'track' ? e.name : e.kind) || (e.kind === 'cta' && matches(globs, e.name))
+const isFormSubmit = (globs: string | string[], e: Named) => e.kind === 'form_submit' && matches(globs, e.name)
+
 /** Each session-local key of a condition, as a test of one event (with what came before it in the session). */
 /** What came before an event in its session (itself included): page views, and engaged time so far. */
 interface Seen {
@@ -48,16 +53,15 @@ interface Seen {
   engagedMs: number
 }
 
-function localTests(condition: Condition, session: Session): ((event: StoredEvent, seen: Seen) => boolean)[] {
+function localTests(condition: Condition): ((event: StoredEvent, seen: Seen) => boolean)[] {
   const tests: ((event: StoredEvent, seen: Seen) => boolean)[] = []
   const c = condition
   if (c.visit) tests.push(() => true)
   if (c.path !== undefined) tests.push((e) => e.kind === 'pageview' && matches(c.path!, e.path))
-  // A tagged call to action matches by its name, and by its kind (cta) as every other event does.
-  if (c.event !== undefined) tests.push((e) => matches(c.event!, e.kind === 'track' ? e.name : e.kind) || (e.kind === 'cta' && matches(c.event!, e.name)))
+  if (c.event !== undefined) tests.push((e) => isEvent(c.event!, e))
   if (c.download !== undefined)
     tests.push((e) => e.kind === 'file_download' && (matches(c.download!, e.name) || matches(c.download!, e.props?.text as string | undefined)))
-  if (c.formSubmit !== undefined) tests.push((e) => e.kind === 'form_submit' && matches(c.formSubmit!, e.name))
+  if (c.formSubmit !== undefined) tests.push((e) => isFormSubmit(c.formSubmit!, e))
   if (c.formStart !== undefined) tests.push((e) => e.kind === 'form_start' && matches(c.formStart!, e.name))
   if (c.pageviews !== undefined) tests.push((_, seen) => seen.pageviews >= c.pageviews!)
   if (c.engagedSeconds !== undefined) tests.push((_, seen) => seen.engagedMs >= c.engagedSeconds! * 1000)
@@ -72,13 +76,12 @@ function localTests(condition: Condition, session: Session): ((event: StoredEven
  * name (a demo request, a contact click), as opposed to a visit, an identify or a score. The
  * accounts report uses it to say who in a company asked.
  */
-export function requestsStage(stage: Stage): (event: Pick<StoredEvent, 'kind' | 'name'>) => boolean {
+export function requestsStage(stage: Stage): (event: Named) => boolean {
   const asks = stage.when.filter((c) => (c.formSubmit !== undefined || c.event !== undefined) && Object.keys(c).every((key) => key === 'formSubmit' || key === 'event'))
   return (e) =>
     asks.some(
       (c) =>
-        (c.formSubmit === undefined || (e.kind === 'form_submit' && matches(c.formSubmit, e.name))) &&
-        (c.event === undefined || matches(c.event, e.kind === 'track' ? e.name : e.kind) || (e.kind === 'cta' && matches(c.event, e.name))),
+        (c.formSubmit === undefined || isFormSubmit(c.formSubmit, e)) && (c.event === undefined || isEvent(c.event, e)),
     )
 }
 
@@ -88,7 +91,7 @@ export function requestsStage(stage: Stage): (event: Pick<StoredEvent, 'kind' | 
  * from the session's start.
  */
 function localMoment(condition: Condition, session: Session, events: StoredEvent[]): Moment | null {
-  const tests = localTests(condition, session)
+  const tests = localTests(condition)
   if (!tests.length) return { at: session.startedAt, path: session.entryPath }
   let latest: Moment | null = null
   // Engaged time as the session counts it: the time the tag reported for its page views (reached
