@@ -182,6 +182,12 @@ export async function openPage(options: PageOptions = {}) {
   }
 }
 
+/**
+ * Every body sent, as one text, with the ULIDs (event and visitor ids, random) blanked out, so a
+ * check that a typed value was never sent cannot be fooled by digits an id happens to hold.
+ */
+export const sentText = (sent: Sent[]) => sent.map((request) => request.body).join('\n').replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '~')
+
 /** The one-line stub the README tells site owners to paste, so calls made before the snippet loads wait in order. */
 export const QUEUE_STUB =
   'window.waymark = window.waymark || function(){(waymark.q = waymark.q || []).push(arguments)}'
