@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../collector/stages/config'
 import { openSqliteStore } from '../../collector/store/sqlite'
 import type { Store } from '../../collector/store/types'
-import { expectedStageCounts, generateTraffic, shuffledBatches } from '../fixtures/traffic'
+import { eventMaker, expectedStageCounts, generateTraffic, random, shuffledBatches } from '../fixtures/traffic'
 
 const DAY = 86_400_000
 const dirs: string[] = []
@@ -111,6 +111,29 @@ describe('Incremental sessions and stages', () => {
     expect(await sessions()).toEqual([[first.id, 1, 'awareness'], [next.id, 1, 'consideration']])
     await store.appendEvents([late]) // arrives last, happened between: one session of three pages
     expect(await sessions()).toEqual([[first.id, 3, 'consideration']])
+    await store.close()
+  })
+
+  it('keeps following every other visitor when one visitor’s recomputation fails, and retries that one on its next event', async () => {
+    const { store, dbPath, siteId } = await freshStore()
+    const make = eventMaker(siteId, random(5))
+    const t0 = Date.UTC(2026, 8, 1, 9)
+    await store.appendEvents([make('broken', t0, {}), make('broken', t0 + 2 * DAY, { path: '/pricing' })])
+    await store.settle()
+    // Its first session's stored progress made unreadable, as a bug in an earlier version might leave it.
+    const db = new Database(dbPath)
+    db.prepare("UPDATE session_stages SET progress = 'not json' WHERE session_id IN (SELECT id FROM sessions WHERE visitor_id = 'broken' AND started_at = ?)").run(t0)
+    db.close()
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    await store.appendEvents([make('broken', t0 + 4 * DAY, { path: '/docs' }), make('fine', t0 + 4 * DAY, { path: '/pricing' })])
+    await store.settle()
+    expect(errors.mock.calls.some(([message]) => String(message).includes('recomputing the stages of'))).toBe(true)
+    errors.mockRestore()
+    // The other visitor is followed, and the failing one's newest session is stored.
+    expect((await store.ownerJourney(siteId, { type: 'visitor', id: 'fine' }, 'b2b')).stage).toBe('consideration')
+    const broken = []
+    for await (const s of store.querySessions({ siteId })) if (s.visitorId === 'broken') broken.push(s.entryPath)
+    expect(broken).toEqual(['/', '/pricing', '/docs'])
     await store.close()
   })
 })

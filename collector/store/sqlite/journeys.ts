@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3'
 import { sessionize, type Session } from '../../sessions/sessionize'
 import type { Journey, WaymarkConfig } from '../../stages/config'
-import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type SessionProgress, type StageEntry, type StageTransition } from '../../stages/progress'
+import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
+import { decodeProgress, encodeProgress } from '../../stages/progress-codec'
 import type { OwnerType, StoredEvent } from '../types'
-import { eventFromRow, type EventRow } from './event-rows'
+import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
 /** Who moves through a journey: a person, a visitor not yet known as one, or a company. */
 export interface Owner {
@@ -45,9 +46,9 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
        ORDER BY started_at DESC, id DESC LIMIT 1`,
     ),
     eventsFrom: db.prepare(
-      `SELECT * FROM events WHERE site_id = ? AND visitor_id = ? AND is_bot = 0 AND kind != 'alias' AND (occurred_at > ? OR (occurred_at = ? AND id >= ?))
+      `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM events WHERE site_id = ? AND visitor_id = ? AND is_bot = 0 AND kind != 'alias' AND (occurred_at > ? OR (occurred_at = ? AND id >= ?))
        ORDER BY occurred_at, id`,
-    ),
+    ).raw(true),
     deleteSessionStagesFrom: db.prepare(
       `DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE site_id = ? AND visitor_id = ?
        AND (started_at > ? OR (started_at = ? AND id >= ?)))`,
@@ -60,13 +61,15 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     personOfVisitor: db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck(),
     companyOfPerson: db.prepare('SELECT company_id FROM people WHERE id = ?').pluck(),
     visitorSessions: db.prepare(
-      `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress
+      `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
+         session_stages.stage, session_stages.score
        FROM sessions JOIN session_stages ON session_stages.session_id = sessions.id AND session_stages.journey = ?
        WHERE sessions.site_id = ? AND sessions.visitor_id = ?
        ORDER BY sessions.started_at, sessions.id`,
     ),
     personSessions: db.prepare(
-      `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress
+      `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
+         session_stages.stage, session_stages.score
        FROM identities
        JOIN sessions ON sessions.site_id = identities.site_id AND sessions.visitor_id = identities.visitor_id
        JOIN session_stages ON session_stages.session_id = sessions.id AND session_stages.journey = ?
@@ -85,7 +88,19 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       `INSERT INTO stage_transitions (site_id, owner_type, owner_id, journey, from_stage, to_stage, at, session_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    insertOwnerStage: db.prepare('INSERT INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertOwnerStage: db.prepare('INSERT OR REPLACE INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
+    storedEntries: db.prepare(
+      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
+       WHERE owner_type = ? AND owner_id = ? AND journey = ?`,
+    ),
+    storedTransitions: db.prepare(
+      `SELECT from_stage AS "from", to_stage AS "to", at, session_id AS sessionId FROM stage_transitions
+       WHERE owner_type = ? AND owner_id = ? AND journey = ? ORDER BY rowid`,
+    ),
+    storedOwnerStage: db.prepare('SELECT stage, score FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
+    deleteJourneyEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
+    deleteJourneyTransitions: db.prepare('DELETE FROM stage_transitions WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
+    deleteJourneyOwnerStage: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     companyPeopleEntries: db.prepare(
       `SELECT e.stage, e.entered_at AS at, e.session_id AS sessionId, e.channel, e.campaign, e.page
        FROM people CROSS JOIN stage_entries e ON e.owner_type = 'person' AND e.owner_id = people.id AND e.journey = ?
@@ -98,7 +113,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     for (const { session, events: own } of sessionize(events, timeoutMs)) {
       statements.insertSession.run(sessionValues(session))
       for (const journey of config.journeys)
-        statements.insertSessionStage.run(session.id, journey.name, JSON.stringify(sessionProgress(journey, session, own)))
+        statements.insertSessionStage.run(session.id, journey.name, encodeProgress(sessionProgress(journey, session, own), session.startedAt))
     }
   }
 
@@ -113,45 +128,83 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     statements.deleteOwnerStages.run(owner.type, owner.id)
   }
 
-  // Entries are deleted and written again on every refold; the alerts they call for are queued in
-  // the same transaction, and only once (the outbox remembers), so a crash between the stage
-  // change and its alert loses neither.
+  // A refold usually finds what is stored already (a visitor's next page view rarely moves a
+  // stage), so it reads before it writes and rewrites an owner's rows for a journey only when
+  // they differ: a read costs a fraction of a write and its index updates. The alerts the
+  // entries call for are queued in the same transaction, and only once (the outbox remembers),
+  // so a crash between the stage change and its alert loses neither.
+  // During a rebuild the tables start empty: nothing to read before writing.
+  let rebuilding = false
   const writeOwner = (owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], stage: string | null, score: number) => {
-    for (const e of entries)
-      statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
-    for (const t of transitions)
-      statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
-    statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
+    const key = [owner.type, owner.id, journey.name] as const
+    if (rebuilding) {
+      for (const e of entries)
+        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
+      for (const t of transitions)
+        statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
+      statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
+      alerts?.queueStageAlerts(owner, journey, entries, transitions, score)
+      return
+    }
+    if (!sameEntries(statements.storedEntries.all(...key) as StageEntry[], entries)) {
+      statements.deleteJourneyEntries.run(...key)
+      for (const e of entries)
+        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
+    }
+    if (!sameTransitions(statements.storedTransitions.all(...key) as StageTransition[], transitions)) {
+      statements.deleteJourneyTransitions.run(...key)
+      for (const t of transitions)
+        statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
+    }
+    const stored = statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined
+    if (stored?.stage !== stage || stored.score !== score)
+      statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
     alerts?.queueStageAlerts(owner, journey, entries, transitions, score)
+  }
+
+  /** An owner with nothing in a journey (no sessions in it, or a company none of whose people entered it) keeps no rows for it. */
+  const clearOwnerJourney = (owner: Owner, journey: Journey) => {
+    if (rebuilding) return
+    const key = [owner.type, owner.id, journey.name] as const
+    statements.deleteJourneyEntries.run(...key)
+    statements.deleteJourneyTransitions.run(...key)
+    statements.deleteJourneyOwnerStage.run(...key)
   }
 
   /** Refolds a person's or visitor's stages in every journey from their sessions' stored progress. */
   const refreshOwner = (owner: Owner) => {
-    forgetOwner(owner)
     const query = owner.type === 'person' ? statements.personSessions : statements.visitorSessions
     for (const journey of config.journeys) {
-      const sessions = (
-        query.all(journey.name, owner.siteId, owner.id) as {
-          id: string
-          started_at: number
-          entry_path: string
-          channel: string
-          campaign: string | null
-          progress: string
-        }[]
-      ).map(
+      const rows = query.all(journey.name, owner.siteId, owner.id) as {
+        id: string
+        started_at: number
+        entry_path: string
+        channel: string
+        campaign: string | null
+        progress: string
+        stage: string | null
+        score: number
+      }[]
+      if (!rows.length) {
+        clearOwnerJourney(owner, journey)
+        continue
+      }
+      const sessions = rows.map(
         (row): ProgressedSession => ({
           id: row.id,
           startedAt: row.started_at,
           entryPath: row.entry_path,
           channel: row.channel,
           campaign: row.campaign,
-          progress: JSON.parse(row.progress) as SessionProgress,
+          progress: decodeProgress(row.progress, row.started_at, journey),
         }),
       )
-      if (!sessions.length) continue
       const result = ownerProgress(journey, sessions)
-      for (const s of result.sessions) statements.updateSessionStage.run(s.stage, s.score, s.sessionId, journey.name)
+      const storedStages = new Map(rows.map((row) => [row.id, row]))
+      for (const s of result.sessions) {
+        const stored = storedStages.get(s.sessionId)
+        if (stored?.stage !== s.stage || stored.score !== s.score) statements.updateSessionStage.run(s.stage, s.score, s.sessionId, journey.name)
+      }
       writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
     }
   }
@@ -159,12 +212,14 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
   /** A company's stages, from its people's. */
   const refreshCompany = (siteId: string, companyId: string) => {
     const owner: Owner = { siteId, type: 'company', id: companyId }
-    forgetOwner(owner)
     for (const journey of config.journeys) {
       // One query for all its people (a large account can have thousands); CROSS JOIN keeps SQLite
       // from starting at every person's entries instead of the company's people.
       const entries = statements.companyPeopleEntries.all(journey.name, companyId) as StageEntry[]
-      if (!entries.length) continue
+      if (!entries.length) {
+        clearOwnerJourney(owner, journey)
+        continue
+      }
       const result = companyProgress(journey, [entries])
       writeOwner(owner, journey, result.entries, result.transitions, result.stage, 0)
     }
@@ -183,7 +238,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       const [at, id] = anchor ? [anchor.started_at, anchor.id] : [-Infinity, '']
       statements.deleteSessionStagesFrom.run(siteId, visitorId, at, at, id)
       statements.deleteSessionsFrom.run(siteId, visitorId, at, at, id)
-      const events = (statements.eventsFrom.all(siteId, visitorId, at, at, id) as EventRow[]).map(eventFromRow)
+      const events = (statements.eventsFrom.all(siteId, visitorId, at, at, id) as (string | number | null)[][]).map(eventFromValues)
       storeSessions(events)
     },
 
@@ -192,21 +247,42 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       db.prepare('DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE site_id = ?)').run(siteId)
       db.prepare('DELETE FROM sessions WHERE site_id = ?').run(siteId)
       for (const table of ['stage_entries', 'stage_transitions', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
-      const owners = new Map<string, Owner>()
-      for (const events of eventsByVisitor) {
-        storeSessions(events)
-        const owner = ownerOfVisitor(siteId, events[0].visitorId)
-        owners.set(`${owner.type}:${owner.id}`, owner)
+      rebuilding = true
+      try {
+        const owners = new Map<string, Owner>()
+        for (const events of eventsByVisitor) {
+          storeSessions(events)
+          const owner = ownerOfVisitor(siteId, events[0].visitorId)
+          owners.set(`${owner.type}:${owner.id}`, owner)
+        }
+        const companies = new Set<string>()
+        for (const owner of owners.values()) {
+          refreshOwner(owner)
+          const company = owner.type === 'person' ? statements.companyOfPerson.get(owner.id) : undefined
+          if (company) companies.add(company as string)
+        }
+        for (const company of companies) refreshCompany(siteId, company)
+        return { visitors: owners.size, companies: companies.size }
+      } finally {
+        rebuilding = false
       }
-      const companies = new Set<string>()
-      for (const owner of owners.values()) {
-        refreshOwner(owner)
-        const company = owner.type === 'person' ? statements.companyOfPerson.get(owner.id) : undefined
-        if (company) companies.add(company as string)
-      }
-      for (const company of companies) refreshCompany(siteId, company)
-      return { visitors: owners.size, companies: companies.size }
     },
   }
 }
 
+const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null)
+
+/** Whether two sets of an owner's stage entries for one journey say the same (in any order). */
+function sameEntries(stored: StageEntry[], fresh: StageEntry[]): boolean {
+  if (stored.length !== fresh.length) return false
+  const byStage = new Map(stored.map((e) => [e.stage, e]))
+  return fresh.every((e) => {
+    const s = byStage.get(e.stage)
+    return s !== undefined && s.at === e.at && same(s.sessionId, e.sessionId) && same(s.channel, e.channel) && same(s.campaign, e.campaign) && same(s.page, e.page)
+  })
+}
+
+/** Whether two lists of an owner's transitions for one journey are the same, in the same order. */
+function sameTransitions(stored: StageTransition[], fresh: StageTransition[]): boolean {
+  return stored.length === fresh.length && fresh.every((t, i) => same(stored[i].from, t.from) && stored[i].to === t.to && stored[i].at === t.at && same(stored[i].sessionId, t.sessionId))
+}
