@@ -8,6 +8,8 @@ export interface Figures {
   intakeRatio: number
   /** p99 (ms) of the collector at half the bare handler's events/s. */
   halfLoadP99: number
+  /** p99 (ms) of the bare handler at the same offered load. */
+  bareHalfLoadP99: number
   bytesPerEvent: number
   /** Events the sessions-and-stages line ingested (and the reports read). */
   journeyEvents: number
@@ -37,7 +39,7 @@ export function budgetRows(f: Figures): BudgetRow[] {
     { figure: 'the whole tag, gzip -9', measured: `${fmt(f.tagGzip)} B`, budget: '≤ 1,600 B (aim < 1,333)', anchor: 'Plausible plain 1,333 B; Umami 2,272 B', holds: f.tagGzip <= 1600 },
     { figure: "the tag's main-thread time on load (Chromium)", measured: 'not measured yet', budget: '< 1 ms, no forced layout', anchor: '', holds: null },
     { figure: '/e intake, durable, ÷ bare Hono 204', measured: fmt(f.intakeRatio, 2), budget: '≥ 0.70', anchor: 'bare Hono, same bodies and load', holds: f.intakeRatio >= 0.7 },
-    { figure: '/e p99 at half the bare load', measured: `${fmt(f.halfLoadP99, 1)} ms`, budget: '< 10 ms', anchor: '', holds: f.halfLoadP99 < 10 },
+    { figure: '/e p99 at half the bare load, steady', measured: `${fmt(f.halfLoadP99, 1)} ms`, budget: '< 10 ms', anchor: `bare Hono ${fmt(f.bareHalfLoadP99, 1)} ms at that load`, holds: f.halfLoadP99 < 10 },
     { figure: '/v1/batch intake ÷ bare', measured: 'not measured yet', budget: '≥ 0.70', anchor: '', holds: null },
     { figure: 'storage per page view (sessions and stages included)', measured: `${fmt(f.bytesPerEvent)} B`, budget: '≤ 250 B', anchor: 'SQLite rows ≈ 550 B unoptimised', holds: f.bytesPerEvent <= 250 },
     {

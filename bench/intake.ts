@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
+import { pacedLoad, type PacedResult } from './paced-load'
 
 const SERVER = fileURLToPath(new URL('./intake-server.ts', import.meta.url))
 export const EVENTS_PER_BATCH = 5
@@ -92,20 +93,20 @@ interface LoadResult {
   latency: { p50: number; p99: number }
 }
 
-async function load(port: number, siteId: string, seconds: number, connections: number, requestsPerSecond?: number): Promise<LoadResult> {
+const HEADERS = { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:3000', 'user-agent': CHROME_UA }
+
+async function load(port: number, siteId: string, seconds: number, connections: number): Promise<LoadResult> {
   return new Promise((resolve, reject) =>
     autocannon(
       {
     url: `http://127.0.0.1:${port}`,
     connections,
     duration: seconds,
-    // A steady rate rather than as fast as it answers: latency at a given load.
-    ...(requestsPerSecond ? { overallRate: Math.max(1, Math.round(requestsPerSecond)) } : {}),
     requests: [
       {
         method: 'POST',
         path: '/e',
-        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:3000', 'user-agent': CHROME_UA },
+        headers: HEADERS,
             setupRequest: (request: object) => ({ ...request, body: body(siteId) }),
           },
         ],
@@ -116,10 +117,10 @@ async function load(port: number, siteId: string, seconds: number, connections: 
 }
 
 /** Drives one server with the same load generator and bodies; for the collector, checks what it acknowledged is stored. */
-export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32, requestsPerSecond?: number): Promise<IntakeResult> {
+export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32): Promise<IntakeResult> {
   const server = await startServer(mode)
   try {
-    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections, requestsPerSecond)
+    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections)
     const ok = result['2xx']
     const outcome: IntakeResult = {
       requestsPerSecond: ok / seconds,
@@ -138,5 +139,16 @@ export async function measureIntake(mode: 'bare' | 'collector', seconds: number,
     return outcome
   } finally {
     await server.stop().catch(() => {})
+  }
+}
+
+/** Latency of one server at a steady offered load (requests of EVENTS_PER_BATCH events each). */
+export async function measureLatency(mode: 'bare' | 'collector', seconds: number, eventsPerSecond: number): Promise<PacedResult> {
+  const server = await startServer(mode)
+  try {
+    const siteId = server.siteId ?? 'bench'
+    return await pacedLoad({ port: server.port, path: '/e', headers: HEADERS, body: () => body(siteId), requestsPerSecond: eventsPerSecond / EVENTS_PER_BATCH, seconds })
+  } finally {
+    await server.stop()
   }
 }

@@ -210,7 +210,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
    * Brings sessions and stages up to date with what was committed: each marked visitor's
    * sessions, then every owner whose sessions or identity changed, then their companies. Many
    * batches of one visitor, person or company since the last pass cost one recomputation.
-   * Returns whether anything is left (passes take at most CATCH_UP_BATCH visitors).
+   * Returns whether anything is left (passes take at most CATCH_UP_BATCH visitors, timed ones
+   * fewer: see TIMED_PASS_BUDGET_MS).
    *
    * A pass first runs every recomputation in its one transaction. If one fails (a bug, or data no
    * rule foresaw), the pass is rolled back and run again with each recomputation in a savepoint of
@@ -235,17 +236,22 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     refreshCompany: isolated('the stages of company', journeys.refreshCompany),
   }
 
-  const catchUpPassWith = db.transaction(({ refreshVisitor, refreshOwner, refreshCompany }: typeof direct): boolean => {
-    const visitors = pendingVisitors.all(CATCH_UP_BATCH) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
+  const catchUpPassWith = db.transaction(({ refreshVisitor, refreshOwner, refreshCompany }: typeof direct, budgetMs: number): boolean => {
+    const started = performance.now()
+    const pending = pendingVisitors.all(CATCH_UP_BATCH) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
     const owners = new Map<string, Owner>()
     const companies = new Map<string, string>()
     const add = (owner: Owner) => owners.set(`${owner.type}:${owner.id}`, owner)
-    for (const v of visitors) {
+    // Past its time budget a pass takes no more visitors (their owners are still refolded in it):
+    // the rest wait for the next pass, and requests run in between.
+    let taken = 0
+    while (taken < pending.length && (taken === 0 || performance.now() - started < budgetMs)) {
+      const v = pending[taken++]
       refreshVisitor(v.site_id, v.visitor_id, { at: v.from_at, id: v.from_id })
       donePendingVisitor.run(v.site_id, v.visitor_id, v.from_at, v.from_id)
       add(journeys.ownerOfVisitor(v.site_id, v.visitor_id))
     }
-    const marked = pendingOwners.all(CATCH_UP_BATCH) as { site_id: string; owner_type: Owner['type']; owner_id: string }[]
+    const marked = (taken < pending.length ? [] : pendingOwners.all(CATCH_UP_BATCH)) as { site_id: string; owner_type: Owner['type']; owner_id: string }[]
     for (const o of marked) {
       donePendingOwner.run(o.owner_type, o.owner_id)
       if (o.owner_type === 'company') companies.set(o.owner_id, o.site_id)
@@ -261,19 +267,19 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       if (siteOfCompany.get(company)) refreshCompany(siteId, company)
       else journeys.forgetOwner({ type: 'company', id: company })
     }
-    return visitors.length === CATCH_UP_BATCH || marked.length === CATCH_UP_BATCH
+    return taken < pending.length || pending.length === CATCH_UP_BATCH || marked.length === CATCH_UP_BATCH
   })
   /**
    * Derived rows are committed with synchronous=NORMAL: a power cut may lose the last pass, but
    * only together with the deletion of its marks (one transaction), so the next start redoes it;
    * and the WAL is appended in order, so the next durable event commit makes it durable too.
    */
-  const catchUpPass = (): boolean => {
+  const catchUpPass = (budgetMs = Infinity): boolean => {
     db.pragma('synchronous = NORMAL')
     try {
-      return catchUpPassWith(direct)
+      return catchUpPassWith(direct, budgetMs)
     } catch {
-      return catchUpPassWith(guarded)
+      return catchUpPassWith(guarded, budgetMs)
     } finally {
       db.pragma('synchronous = FULL')
     }
@@ -283,13 +289,15 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   }
   /** How soon after a commit the derived tables follow: long enough to gather a burst of batches. */
   const CATCH_UP_DELAY_MS = 100
+  /** How long a timed pass may take visitors for, so requests wait at most about this long behind it. */
+  const TIMED_PASS_BUDGET_MS = 5
   let catchUpTimer: ReturnType<typeof setTimeout> | undefined
   // Timed passes go one at a time, letting requests in between; reads and close take them all at once.
   const scheduleCatchUp = (delay = CATCH_UP_DELAY_MS) => {
     catchUpTimer ??= setTimeout(() => {
       catchUpTimer = undefined
       try {
-        if (catchUpPass()) scheduleCatchUp(0)
+        if (catchUpPass(TIMED_PASS_BUDGET_MS)) scheduleCatchUp(0)
       } catch (error) {
         console.error('waymark: keeping sessions and stages current failed; they catch up on the next commit or start:', error)
       }
