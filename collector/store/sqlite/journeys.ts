@@ -133,30 +133,21 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
   // they differ: a read costs a fraction of a write and its index updates. The alerts the
   // entries call for are queued in the same transaction, and only once (the outbox remembers),
   // so a crash between the stage change and its alert loses neither.
-  // During a rebuild the tables start empty: nothing to read before writing.
+  // During a rebuild the tables start empty: nothing to compare with before writing.
   let rebuilding = false
   const writeOwner = (owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], stage: string | null, score: number) => {
     const key = [owner.type, owner.id, journey.name] as const
-    if (rebuilding) {
-      for (const e of entries)
-        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
-      for (const t of transitions)
-        statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
-      statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
-      alerts?.queueStageAlerts(owner, journey, entries, transitions, score)
-      return
-    }
-    if (!sameEntries(statements.storedEntries.all(...key) as StageEntry[], entries)) {
+    if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as StageEntry[], entries)) {
       statements.deleteJourneyEntries.run(...key)
       for (const e of entries)
         statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
     }
-    if (!sameTransitions(statements.storedTransitions.all(...key) as StageTransition[], transitions)) {
+    if (rebuilding || !sameTransitions(statements.storedTransitions.all(...key) as StageTransition[], transitions)) {
       statements.deleteJourneyTransitions.run(...key)
       for (const t of transitions)
         statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
     }
-    const stored = statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined
+    const stored = rebuilding ? undefined : (statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined)
     if (stored?.stage !== stage || stored.score !== score)
       statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
     alerts?.queueStageAlerts(owner, journey, entries, transitions, score)
