@@ -90,7 +90,9 @@ const sessions: Dataset<SessionRecord & { journey: string }> = {
     text('stage', (s) => s.stages[s.journey] ?? null),
   ],
   async *rows(store, { siteId, from, to, journey, stage }) {
-    for await (const session of store.querySessions({ siteId, from, to, journey, stage })) yield { ...session, journey }
+    // Set on the store's fresh record rather than spread into a copy: a copy of a record this wide
+    // falls out of V8's fast object layout, and every column read of it became several times slower.
+    for await (const session of store.querySessions({ siteId, from, to, journey, stage })) yield Object.assign(session, { journey })
   },
 }
 

@@ -12,8 +12,12 @@ export const CONTENT_TYPES: Record<Format, string> = {
 
 /** Text is handed on in chunks of about this size: few writes, little held. */
 const CHUNK_CHARS = 64 * 1024
-/** Rows per Parquet row group: what is held in memory at once while writing Parquet. */
-const ROW_GROUP_ROWS = 25_000
+/**
+ * Rows per Parquet row group: what is held in memory at once while writing Parquet. At 25,000,
+ * 200,000 sessions already peaked at 330 MB; at 5,000, a million peak at 231 MB, for a file 1.6 %
+ * larger than at 10,000.
+ */
+const ROW_GROUP_ROWS = 5_000
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -26,47 +30,68 @@ const FORMULA_START = /^[=+\-@\t\r]/
 /** RFC 4180: a field with a comma, quote or line break is quoted, and its quotes doubled. */
 const NEEDS_QUOTES = /[",\r\n]/
 
-function csvField(value: Cell, type: ColumnType): string {
-  if (value === null) return ''
-  let text: string
-  if (type === 'time') text = iso(value as number)
-  else if (type === 'json') text = JSON.stringify(value)
-  else if (type === 'text') {
-    text = value as string
-    if (FORMULA_START.test(text)) text = "'" + text
-  } else return String(value)
+function csvText(text: string): string {
+  if (FORMULA_START.test(text)) text = "'" + text
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
-async function* csv<Row>(columns: Column<Row>[], rows: AsyncIterable<Row>): AsyncGenerator<Uint8Array> {
-  let chunk = columns.map((c) => c.name).join(',') + '\r\n'
-  for await (const row of rows) {
-    let line = ''
-    for (let i = 0; i < columns.length; i++) line += (i ? ',' : '') + csvField(columns[i].value(row), columns[i].type)
-    chunk += line + '\r\n'
-    if (chunk.length >= CHUNK_CHARS) {
-      yield Buffer.from(chunk)
-      chunk = ''
-    }
-  }
-  yield Buffer.from(chunk)
+/**
+ * How each type is written in a CSV cell (null is an empty cell). Chosen once per column, not
+ * tested per cell: an export writes tens of millions of cells.
+ */
+const CSV_CELLS: Record<ColumnType, (value: NonNullable<Cell>) => string> = {
+  text: (value) => csvText(value as string),
+  time: (value) => iso(value as number),
+  json: (value) => csvText(JSON.stringify(value)),
+  integer: String,
+  number: String,
+  boolean: String,
 }
 
-async function* ndjson<Row>(columns: Column<Row>[], rows: AsyncIterable<Row>): AsyncGenerator<Uint8Array> {
-  let chunk = ''
+/** Chunks of text, each handed on as bytes once it is about CHUNK_CHARS long. */
+async function* chunked<Row>(rows: AsyncIterable<Row>, head: string, line: (row: Row) => string): AsyncGenerator<Uint8Array> {
+  let chunk = head
   for await (const row of rows) {
-    const record: Record<string, Cell> = {}
-    for (const column of columns) {
-      const value = column.value(row)
-      record[column.name] = column.type === 'time' && value !== null ? iso(value as number) : value
-    }
-    chunk += JSON.stringify(record) + '\n'
+    chunk += line(row)
     if (chunk.length >= CHUNK_CHARS) {
       yield Buffer.from(chunk)
       chunk = ''
     }
   }
   if (chunk) yield Buffer.from(chunk)
+}
+
+function csv<Row>(columns: Column<Row>[], rows: AsyncIterable<Row>): AsyncGenerator<Uint8Array> {
+  const cells = columns.map((column) => ({ value: column.value, write: CSV_CELLS[column.type] }))
+  return chunked(rows, columns.map((c) => c.name).join(',') + '\r\n', (row) => {
+    let line = ''
+    for (let i = 0; i < cells.length; i++) {
+      const value = cells[i].value(row)
+      if (i) line += ','
+      if (value !== null) line += cells[i].write(value)
+    }
+    return line + '\r\n'
+  })
+}
+
+/**
+ * One JSON object per line, its keys in the columns' order. Written key by key rather than built
+ * as an object and stringified: the same text, at a fraction of the cost for wide rows.
+ */
+function ndjson<Row>(columns: Column<Row>[], rows: AsyncIterable<Row>): AsyncGenerator<Uint8Array> {
+  const cells = columns.map((column, i) => ({
+    value: column.value,
+    key: (i ? ',' : '{') + JSON.stringify(column.name) + ':',
+    write: column.type === 'time' ? (value: Cell) => `"${iso(value as number)}"` : (value: Cell) => JSON.stringify(value),
+  }))
+  return chunked(rows, '', (row) => {
+    let line = ''
+    for (const cell of cells) {
+      const value = cell.value(row)
+      line += cell.key + (value === null ? 'null' : cell.write(value))
+    }
+    return (cells.length ? line : '{') + '}\n'
+  })
 }
 
 const PARQUET_TYPES = { text: 'STRING', integer: 'INT64', number: 'DOUBLE', time: 'TIMESTAMP', boolean: 'BOOLEAN', json: 'JSON' } as const

@@ -32,14 +32,21 @@ async function* paged(
   // first key's bound does. Where one does, that bound would make it seek on the first key only.
   const rowValue = `(${keys.map((k) => k.column).join(', ')}) > (${keys.map((_, i) => `@after${i}`).join(', ')})`
   const after = indexedKeys ? rowValue : `${keys[0].column} >= @after0 AND ${rowValue}`
-  const statement = reader.prepare(`${sql(after)} LIMIT ${PAGE_ROWS}`)
+  // Rows are read as arrays and keyed here: better-sqlite3 builds keyed rows through V8's C++ API,
+  // which for rows as wide as a session's took about a third more time than this loop.
+  const statement = reader.prepare(`${sql(after)} LIMIT ${PAGE_ROWS}`).raw(true)
+  const names = statement.columns().map((column) => column.name)
   let position: (string | number)[] = keys.map((k) => BEFORE_ALL[k.type])
   for (;;) {
-    const rows = statement.all({ ...params, ...Object.fromEntries(position.map((value, i) => [`after${i}`, value])) }) as Row[]
-    for (const row of rows) yield row
-    if (rows.length < PAGE_ROWS) return
-    const last = rows[rows.length - 1]
-    position = keys.map((k) => last[k.row] as string | number)
+    const values = statement.all({ ...params, ...Object.fromEntries(position.map((value, i) => [`after${i}`, value])) }) as Row[keyof Row][][]
+    let row: Row = {}
+    for (const rowValues of values) {
+      row = {}
+      for (let i = 0; i < names.length; i++) row[names[i]] = rowValues[i]
+      yield row
+    }
+    if (values.length < PAGE_ROWS) return
+    position = keys.map((k) => row[k.row] as string | number)
   }
 }
 
