@@ -10,6 +10,7 @@ import { benchExport } from './export'
 import { benchJourneys } from './journeys'
 import { budgetRows, budgetTable } from './budgets'
 import { measureColdStart } from './cold-start'
+import { measureTagMainThread } from './tag-main-thread'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const journeyEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000)
@@ -20,6 +21,11 @@ const code = await buildSnippet()
 console.log('Snippet (w.js)')
 console.log(`  minified ${fmt(Buffer.byteLength(code))} B, gzip -9 ${fmt(gzipSize(code))} B, brotli ${fmt(brotliCompressSync(code).length)} B`)
 console.log(`  anchor (shared/NOTES.md, measured on this machine): Plausible plain script 1,333 B gzip -9 -> ratio ${fmt(gzipSize(code) / 1333, 2)}`)
+
+const mainThread = await measureTagMainThread(code)
+console.log(`  main thread in Debian's Chromium, median of ${mainThread.loads} fresh visits (performance trace; a long page, scrolled, two links, a form, left):`)
+console.log(`    evaluating the tag as the page loads ${fmt(mainThread.evaluateMs, 2)} ms; a one-statement script on the same page ${fmt(mainThread.emptyEvaluateMs, 2)} ms (ratio ${fmt(mainThread.evaluateMs / mainThread.emptyEvaluateMs, 0)})`)
+console.log(`    everything the tag ran over the visit ${fmt(mainThread.visitMs, 1)} ms; layouts forced inside the tag's code: ${mainThread.forcedLayouts} (${fmt(mainThread.forcedLayoutMs, 2)} ms)${mainThread.forcedAt.length ? ': ' + mainThread.forcedAt.join(', ') : ''}`)
 
 console.log(`\nIntake: POST /e, ${EVENTS_PER_BATCH} page views per batch, 32 connections, ${seconds} s each, load generator in this process`)
 // Baseline, subject, baseline again: the mean of the two baselines softens drift on a shared machine.
@@ -42,6 +48,19 @@ console.log(
       : ' (LOST ACKNOWLEDGED EVENTS)'),
 )
 if (stored < collector.acknowledgedEvents) process.exitCode = 1
+
+console.log(`\nIntake: POST /v1/batch (Segment spec, write key), the same ${EVENTS_PER_BATCH} page views per batch, 32 connections, ${seconds} s each`)
+const segmentBareBefore = await measureIntake('bare', seconds, 'segment')
+const segment = await measureIntake('collector', seconds, 'segment')
+const segmentBareAfter = await measureIntake('bare', seconds, 'segment')
+const segmentBareEvents = (segmentBareBefore.eventsPerSecond + segmentBareAfter.eventsPerSecond) / 2
+console.log(row('bare Hono 204 (before)', segmentBareBefore))
+console.log(row('collector, durable SQLite commit', segment))
+console.log(row('bare Hono 204 (after)', segmentBareAfter))
+console.log(`  ratio collector / bare: ${fmt(segment.eventsPerSecond / segmentBareEvents, 2)}`)
+const segmentStored = segment.storedEvents ?? 0
+console.log(`  acknowledged ${fmt(segment.acknowledgedEvents)} events; SQLite holds ${fmt(segmentStored)}` + (segmentStored >= segment.acknowledgedEvents ? '' : ' (LOST ACKNOWLEDGED EVENTS)'))
+if (segmentStored < segment.acknowledgedEvents) process.exitCode = 1
 // Latency at a steady, evenly spaced load, timed from when each request was due: at half what
 // the bare handler answered (the budget), and at half what the collector answered (a load it carries).
 const latencyRow = (name: string, r: { p50: number; p99: number; non2xx: number }) =>
@@ -87,7 +106,11 @@ console.log(
   budgetTable(
     budgetRows({
       tagGzip: gzipSize(code),
+      tagEvaluateMs: mainThread.evaluateMs,
+      tagEmptyEvaluateMs: mainThread.emptyEvaluateMs,
+      tagForcedLayouts: mainThread.forcedLayouts,
       intakeRatio: collector.eventsPerSecond / bareEvents,
+      segmentIntakeRatio: segment.eventsPerSecond / segmentBareEvents,
       halfLoadP99: halfLoad.collector.p99,
       bareHalfLoadP99: halfLoad.bare.p99,
       bytesPerEvent: journeys.bytesPerEvent,

@@ -14,6 +14,7 @@ const CHROME_UA =
 interface Started {
   port: number
   siteId?: string
+  writeKey?: string
   dbPath?: string
   stop: () => Promise<void>
 }
@@ -76,6 +77,48 @@ function body(siteId: string) {
   })
 }
 
+/** The same five page views as a server sends them to the Segment-spec endpoint. */
+function segmentBody() {
+  const now = Date.now()
+  const anonymousId = nextId()
+  return JSON.stringify({
+    sentAt: new Date(now).toISOString(),
+    batch: Array.from({ length: EVENTS_PER_BATCH }, (_, i) => ({
+      type: 'page',
+      messageId: nextId(),
+      anonymousId,
+      timestamp: new Date(now - (EVENTS_PER_BATCH - i) * 1000).toISOString(),
+      properties: {
+        url: `http://localhost:3000/products/analytics/page-${i}?utm_source=newsletter&utm_medium=email&utm_campaign=q4`,
+        title: 'Waymark: journey analytics for B2B teams, page ' + i,
+        referrer: i === 0 ? 'https://www.google.com/' : undefined,
+      },
+      context: { userAgent: CHROME_UA, locale: 'en-US', timezone: 'America/New_York', screen: { width: 1440 } },
+    })),
+  })
+}
+
+/**
+ * What is measured: the tag's endpoint, or the Segment-spec batch endpoint a server library
+ * posts to (authenticated with the site's write key). The bare handler answers both with 204.
+ */
+export type Api = 'tag' | 'segment'
+
+interface Requests {
+  path: string
+  headers: Record<string, string>
+  body: () => string
+}
+
+function requestsFor(api: Api, server: Started): Requests {
+  if (api === 'tag') {
+    const siteId = server.siteId ?? 'bench'
+    return { path: '/e', headers: HEADERS, body: () => body(siteId) }
+  }
+  const authorization = 'Basic ' + Buffer.from(`${server.writeKey ?? 'bench'}:`).toString('base64')
+  return { path: '/v1/batch', headers: { 'content-type': 'application/json', authorization }, body: segmentBody }
+}
+
 export interface IntakeResult {
   requestsPerSecond: number
   eventsPerSecond: number
@@ -95,19 +138,19 @@ interface LoadResult {
 
 const HEADERS = { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:3000', 'user-agent': CHROME_UA }
 
-async function load(port: number, siteId: string, seconds: number, connections: number): Promise<LoadResult> {
+async function load(port: number, requests: Requests, seconds: number, connections: number): Promise<LoadResult> {
   return new Promise((resolve, reject) =>
     autocannon(
       {
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        path: '/e',
-        headers: HEADERS,
-            setupRequest: (request: object) => ({ ...request, body: body(siteId) }),
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            path: requests.path,
+            headers: requests.headers,
+            setupRequest: (request: object) => ({ ...request, body: requests.body() }),
           },
         ],
       },
@@ -117,10 +160,10 @@ async function load(port: number, siteId: string, seconds: number, connections: 
 }
 
 /** Drives one server with the same load generator and bodies; for the collector, checks what it acknowledged is stored. */
-export async function measureIntake(mode: 'bare' | 'collector', seconds: number, connections = 32): Promise<IntakeResult> {
+export async function measureIntake(mode: 'bare' | 'collector', seconds: number, api: Api = 'tag', connections = 32): Promise<IntakeResult> {
   const server = await startServer(mode)
   try {
-    const result = await load(server.port, server.siteId ?? 'bench', seconds, connections)
+    const result = await load(server.port, requestsFor(api, server), seconds, connections)
     const ok = result['2xx']
     const outcome: IntakeResult = {
       requestsPerSecond: ok / seconds,
@@ -146,8 +189,7 @@ export async function measureIntake(mode: 'bare' | 'collector', seconds: number,
 export async function measureLatency(mode: 'bare' | 'collector', seconds: number, eventsPerSecond: number): Promise<PacedResult> {
   const server = await startServer(mode)
   try {
-    const siteId = server.siteId ?? 'bench'
-    return await pacedLoad({ port: server.port, path: '/e', headers: HEADERS, body: () => body(siteId), requestsPerSecond: eventsPerSecond / EVENTS_PER_BATCH, seconds })
+    return await pacedLoad({ port: server.port, ...requestsFor('tag', server), requestsPerSecond: eventsPerSecond / EVENTS_PER_BATCH, seconds })
   } finally {
     await server.stop()
   }
