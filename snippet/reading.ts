@@ -10,8 +10,9 @@ const ACTIVITY = ['scroll', 'keydown', 'mousemove', 'pointerdown', 'touchstart']
  * reached (in % of the page's height when last measured, so content that loads late counts) and the visible, active time. Sent once when the view is left
  * (`report`), as a page_engagement the collector merges into the page view's record, and again,
  * larger, if the visitor comes back to a hidden tab and leaves it later.
- * Scroll position is read at most once per animation frame, never in the scroll listener itself,
- * and every listener is passive, so reading never holds up scrolling or forces a layout.
+ * Scroll position is read at most once per animation frame, just after it is drawn, never in the
+ * scroll listener itself, and every listener is passive, so reading never holds up scrolling or
+ * forces a layout.
  */
 export const reading = (enqueue: Enqueue) => {
   let view = ''
@@ -34,9 +35,12 @@ export const reading = (enqueue: Enqueue) => {
     if (last) engaged += Math.min(now - last, IDLE_MS)
     last = document.visibilityState == 'hidden' ? 0 : now
   })
+  // Measured just after the next frame is drawn, when layout is fresh: read in the frame callback
+  // itself, a page that changed in its own scroll listener had its layout forced early (the bench's trace).
+  const soon = () => (frame = frame || requestAnimationFrame(() => setTimeout(measure)))
   const active = safe((event: Event) => {
     tick()
-    if (event.type == 'scroll' && !frame) frame = requestAnimationFrame(measure)
+    event.type == 'scroll' && soon()
   })
   ACTIVITY.forEach((type) => addEventListener(type, active, { capture: true, passive: true }))
   // A page still loading grows: its height is taken again whenever it changes, after layout, never forcing one.
@@ -63,7 +67,7 @@ export const reading = (enqueue: Enqueue) => {
       sent = ''
       last = 0
       tick()
-      frame = frame || requestAnimationFrame(measure)
+      soon()
     },
     report,
   }

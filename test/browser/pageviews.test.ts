@@ -12,6 +12,7 @@ interface Row {
   utm_medium: string | null
   utm_campaign: string | null
   gclid: string | null
+  timezone: string | null
   browser: string
   is_bot: number
 }
@@ -34,7 +35,7 @@ const PAGEVIEWS = "SELECT * FROM events WHERE kind = 'pageview' ORDER BY occurre
 describe('A pasted tag in a real browser', () => {
   it('records the landing page, a followed link and a pushState navigation in SQLite', async () => {
     expect(site.tag).toMatch(/^<script defer src="http:\/\/localhost:\d+\/w\.js" data-site="[a-z2-7]{12}"><\/script>$/)
-    const context = await site.browser.newContext()
+    const context = await site.browser.newContext({ timezoneId: 'Europe/Berlin' })
     const tab = await context.newPage()
     const errors: string[] = []
     tab.on('pageerror', (error) => errors.push(error.message))
@@ -43,6 +44,8 @@ describe('A pasted tag in a real browser', () => {
       referer: 'https://www.google.com/',
     })
     await tab.waitForFunction(snippetLoaded)
+    // Once the landing page is idle, the tag has read the time zone and kept it.
+    await tab.waitForFunction(() => localStorage.getItem('waymark_tz') === 'Europe/Berlin')
     await tab.click('#to-pricing')
     await tab.waitForURL(`${site.url}/pricing`)
     await tab.waitForFunction(snippetLoaded)
@@ -70,6 +73,9 @@ describe('A pasted tag in a real browser', () => {
     // The followed link's referrer is the site itself: not an external referrer, so not kept.
     expect(pricing).toMatchObject({ referrer: null, utm_source: null, title: 'Pricing' })
     expect(enterprise).toMatchObject({ referrer: null, url: `${site.url}/pricing/enterprise` })
+    // The next pages' batches carry the kept time zone from the start.
+    expect(pricing.timezone).toBe('Europe/Berlin')
+    expect(enterprise.timezone).toBe('Europe/Berlin')
 
     const visitors = new Set(rows.map((row) => row.visitor_id))
     expect(visitors.size).toBe(1)

@@ -88,6 +88,11 @@ export async function openPage(options: PageOptions = {}) {
     const due = frames
     frames = new Map()
     for (const run of due.values()) run(now)
+    // Then, with the frame drawn, the timers already due run (a setTimeout(…, 0) asked for in a frame callback).
+    for (const [id, timer] of [...timers].filter(([, timer]) => timer.at <= now)) {
+      timers.delete(id)
+      timer.run()
+    }
     return due.size
   }
 

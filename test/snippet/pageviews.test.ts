@@ -95,6 +95,22 @@ describe('Page views', () => {
 })
 
 describe('Visitor id', () => {
+  it("reads the visitor's time zone after the page has loaded, not while it loads, and keeps it for their next pages", async () => {
+    page = await openPage()
+    // Making an Intl.DateTimeFormat costs a page tens of ms: not on the tag's own turn.
+    expect(page.window.localStorage.getItem('waymark_tz')).toBeNull()
+    await page.advance(1000)
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+    expect(page.sent[0].batch.z).toBe(zone)
+    expect(page.window.localStorage.getItem('waymark_tz')).toBe(zone)
+    await page.close()
+
+    // The next page takes it from storage (a zone this machine is not in proves where it came from).
+    page = await openPage({ storage: { waymark_tz: 'Asia/Tokyo' } })
+    await page.advance(1000)
+    expect(page.sent[0].batch.z).toBe('Asia/Tokyo')
+  })
+
   it('keeps the anonymous visitor id in first-party storage, so a returning visitor is recognised', async () => {
     page = await openPage()
     await page.advance(1000)
