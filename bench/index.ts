@@ -48,6 +48,18 @@ console.log(
       : ' (LOST ACKNOWLEDGED EVENTS)'),
 )
 if (stored < collector.acknowledgedEvents) process.exitCode = 1
+// Latency at a steady, evenly spaced load, timed from when each request was due: at half what
+// the bare handler answered (the budget), and at half what the collector answered (a load it carries).
+const latencyRow = (name: string, r: { p50: number; p99: number; non2xx: number }) =>
+  `  ${name.padEnd(52)} p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}`
+const latency: Record<string, { bare: Awaited<ReturnType<typeof measureLatency>>; collector: Awaited<ReturnType<typeof measureLatency>> }> = {}
+for (const [name, offered] of [['half the bare load', bareEvents / 2], ["half the collector's", collector.eventsPerSecond / 2]] as const) {
+  latency[name] = { bare: await measureLatency('bare', seconds, offered), collector: await measureLatency('collector', seconds, offered) }
+  console.log(`  steady ${fmt(offered)} events/s offered (${name}):`)
+  console.log(latencyRow('    bare Hono 204', latency[name].bare))
+  console.log(latencyRow('    collector', latency[name].collector))
+}
+const halfLoad = latency['half the bare load']
 
 console.log(`\nIntake: POST /v1/batch (Segment spec, write key), the same ${EVENTS_PER_BATCH} page views per batch, 32 connections, ${seconds} s each`)
 const segmentBareBefore = await measureIntake('bare', seconds, 'segment')
@@ -61,18 +73,6 @@ console.log(`  ratio collector / bare: ${fmt(segment.eventsPerSecond / segmentBa
 const segmentStored = segment.storedEvents ?? 0
 console.log(`  acknowledged ${fmt(segment.acknowledgedEvents)} events; SQLite holds ${fmt(segmentStored)}` + (segmentStored >= segment.acknowledgedEvents ? '' : ' (LOST ACKNOWLEDGED EVENTS)'))
 if (segmentStored < segment.acknowledgedEvents) process.exitCode = 1
-// Latency at a steady, evenly spaced load, timed from when each request was due: at half what
-// the bare handler answered (the budget), and at half what the collector answered (a load it carries).
-const latencyRow = (name: string, r: { p50: number; p99: number; non2xx: number }) =>
-  `  ${name.padEnd(52)} p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  non-2xx ${r.non2xx}`
-const latency: Record<string, { bare: Awaited<ReturnType<typeof measureLatency>>; collector: Awaited<ReturnType<typeof measureLatency>> }> = {}
-for (const [name, offered] of [['half the bare load', bareEvents / 2], ["half the collector's", collector.eventsPerSecond / 2]] as const) {
-  latency[name] = { bare: await measureLatency('bare', seconds, offered), collector: await measureLatency('collector', seconds, offered) }
-  console.log(`  steady ${fmt(offered)} events/s offered (${name}):`)
-  console.log(latencyRow('    bare Hono 204', latency[name].bare))
-  console.log(latencyRow('    collector', latency[name].collector))
-}
-const halfLoad = latency['half the bare load']
 
 console.log(`\nSessions and stages: ${fmt(journeyEvents)} generated events (B2B personas), ${250} events a commit, through the store`)
 const journeys = await benchJourneys(journeyEvents)
