@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../collector/stages/config'
 import { openSqliteStore } from '../../collector/store/sqlite'
+import { entryRows, transitionsFromEntries } from '../../collector/store/sqlite/journeys'
+import { sessionize } from '../../collector/sessions/sessionize'
+import { companyProgress, ownerProgress, sessionProgress, type StageEntry } from '../../collector/stages/progress'
 import type { Store } from '../../collector/store/types'
 import { eventMaker, expectedStageCounts, generateTraffic, random, shuffledBatches } from '../fixtures/traffic'
 
@@ -33,8 +36,8 @@ function snapshot(dbPath: string) {
     return {
       sessions: db.prepare('SELECT * FROM sessions ORDER BY id').all(),
       sessionStages: db.prepare('SELECT * FROM session_stages ORDER BY session_id, journey').all(),
+      // Transitions are kept on these rows (moved, moved_from).
       entries: db.prepare('SELECT * FROM stage_entries ORDER BY owner_type, owner_id, journey, stage').all(),
-      transitions: db.prepare('SELECT * FROM stage_transitions ORDER BY owner_type, owner_id, journey, at, to_stage').all(),
       ownerStages: db.prepare('SELECT * FROM owner_stages ORDER BY owner_type, owner_id, journey').all(),
     }
   } finally {
@@ -168,5 +171,31 @@ describe('When identities merge', () => {
     const company = (await store.findCompany(siteId, { domain: 'initech.example' }))!
     expect((await store.ownerJourney(siteId, { type: 'company', id: company.id }, 'b2b')).stage).toBe('decision')
     await store.close()
+  })
+})
+
+describe('Stage transitions, kept on the entries they reached', () => {
+  it("read back exactly as the fold made them, for every visitor and company of a generated month", () => {
+    const { events } = generateTraffic({ siteId: 'site', visitors: 400, seed: 11, start: Date.UTC(2026, 0, 1), days: 30 })
+    const byVisitor = new Map<string, typeof events>()
+    for (const event of events) byVisitor.set(event.visitorId, [...(byVisitor.get(event.visitorId) ?? []), event])
+    const everyonesEntries: StageEntry[][] = []
+    let moves = 0
+    for (const own of byVisitor.values()) {
+      const sessions = sessionize(own.sort((a, b) => a.occurredAt - b.occurredAt || a.id.localeCompare(b.id))).map(({ session, events }) => ({
+        ...session,
+        progress: sessionProgress(DEFAULT_JOURNEY, session, events),
+      }))
+      const { entries, transitions } = ownerProgress(DEFAULT_JOURNEY, sessions)
+      expect(transitionsFromEntries(DEFAULT_JOURNEY, entryRows(entries, transitions))).toEqual(transitions)
+      everyonesEntries.push(entries)
+      moves += transitions.length
+    }
+    // Some visitors jump stages (decision on a first visit): the skipped ones are entered, not moved to.
+    expect(moves).toBeGreaterThan(byVisitor.size / 2)
+    for (let i = 0; i < everyonesEntries.length; i += 7) {
+      const company = companyProgress(DEFAULT_JOURNEY, everyonesEntries.slice(i, i + 7))
+      expect(transitionsFromEntries(DEFAULT_JOURNEY, entryRows(company.entries, company.transitions))).toEqual(company.transitions)
+    }
   })
 })

@@ -5,9 +5,9 @@ import { LIMITS } from '../../../shared/limits'
 import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { StageEntry, StageTransition } from '../../stages/progress'
+import type { StageEntry } from '../../stages/progress'
 import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
-import { journeyMaintenance, type Owner } from './journeys'
+import { journeyMaintenance, transitionsFromEntries, type Owner } from './journeys'
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from './event-rows'
@@ -34,7 +34,7 @@ const siteFromRow = (r: SiteRow): Site => ({
  * they change (a channel alias, how engaged time adds up), so a database's stored sessions and
  * stages are recomputed on its next start rather than mixing old answers with new.
  */
-const DERIVATION_RULES = 3
+const DERIVATION_RULES = 4
 
 /** Runs the migration steps this database has not run yet. */
 export function migrate(db: Database.Database): void {
@@ -345,7 +345,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       ).run({ siteId, person: row.id, userId: row.user_id, email: row.email }).changes
     db.prepare(`DELETE FROM pending_visitors WHERE ${ofVisitors}`).run(siteId, visitors)
     db.prepare(`DELETE FROM early_engagements WHERE ${ofVisitors}`).run(siteId, visitors)
-    for (const table of ['stage_entries', 'stage_transitions', 'owner_stages', 'pending_owners'])
+    for (const table of ['stage_entries', 'owner_stages', 'pending_owners'])
       db.prepare(`DELETE FROM ${table} WHERE site_id = ? AND ((owner_type = 'person' AND owner_id = ?) OR (owner_type = 'visitor' AND owner_id IN (SELECT value FROM json_each(?))))`).run(siteId, row.id, visitors)
     db.prepare('DELETE FROM identity_conflicts WHERE site_id = ? AND (kept_person_id = ? OR refused_person_id = ? OR visitor_id IN (SELECT value FROM json_each(?)))').run(siteId, row.id, row.id, visitors)
     db.prepare('DELETE FROM traits WHERE subject_id = ?').run(row.id)
@@ -375,12 +375,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
 
   const entriesOf = reader.prepare(
-    `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
+    `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page, moved, moved_from AS movedFrom FROM stage_entries
      WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY entered_at`,
-  )
-  const transitionsOf = reader.prepare(
-    `SELECT from_stage AS "from", to_stage AS "to", at, session_id AS sessionId FROM stage_transitions
-     WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY at, rowid`,
   )
   const ownerStage = reader.prepare('SELECT stage, score FROM owner_stages WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ?')
   const stageCounts = reader.prepare(
@@ -453,11 +449,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       catchUp()
       const args = [siteId, owner.type, owner.id, journey]
       const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
+      const entries = entriesOf.all(...args) as (StageEntry & { moved: number; movedFrom: string | null })[]
       return {
         stage: current?.stage ?? null,
         score: current?.score ?? 0,
-        entries: entriesOf.all(...args) as StageEntry[],
-        transitions: transitionsOf.all(...args) as StageTransition[],
+        entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
+        transitions: transitionsFromEntries(config.journeys.find((j) => j.name === journey), entries),
       }
     },
     async stageCounts(siteId, journey) {

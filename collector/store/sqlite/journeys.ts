@@ -78,28 +78,18 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
     updateSessionStage: db.prepare('UPDATE session_stages SET stage = ?, score = ? WHERE session_id = ? AND journey = ?'),
     deleteEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ?'),
-    deleteTransitions: db.prepare('DELETE FROM stage_transitions WHERE owner_type = ? AND owner_id = ?'),
     deleteOwnerStages: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ?'),
     insertEntry: db.prepare(
-      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertTransition: db.prepare(
-      `INSERT INTO stage_transitions (site_id, owner_type, owner_id, journey, from_stage, to_stage, at, session_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, moved, moved_from)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOwnerStage: db.prepare('INSERT OR REPLACE INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
     storedEntries: db.prepare(
-      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page FROM stage_entries
+      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page, moved, moved_from AS movedFrom FROM stage_entries
        WHERE owner_type = ? AND owner_id = ? AND journey = ?`,
-    ),
-    storedTransitions: db.prepare(
-      `SELECT from_stage AS "from", to_stage AS "to", at, session_id AS sessionId FROM stage_transitions
-       WHERE owner_type = ? AND owner_id = ? AND journey = ? ORDER BY rowid`,
     ),
     storedOwnerStage: db.prepare('SELECT stage, score FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     deleteJourneyEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
-    deleteJourneyTransitions: db.prepare('DELETE FROM stage_transitions WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     deleteJourneyOwnerStage: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     companyPeopleEntries: db.prepare(
       `SELECT e.stage, e.entered_at AS at, e.session_id AS sessionId, e.channel, e.campaign, e.page
@@ -124,7 +114,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
 
   const forgetOwner = (owner: Pick<Owner, 'type' | 'id'>) => {
     statements.deleteEntries.run(owner.type, owner.id)
-    statements.deleteTransitions.run(owner.type, owner.id)
     statements.deleteOwnerStages.run(owner.type, owner.id)
   }
 
@@ -137,15 +126,11 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
   let rebuilding = false
   const writeOwner = (owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], stage: string | null, score: number) => {
     const key = [owner.type, owner.id, journey.name] as const
-    if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as StageEntry[], entries)) {
+    const rows = entryRows(entries, transitions)
+    if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as EntryRow[], rows)) {
       statements.deleteJourneyEntries.run(...key)
-      for (const e of entries)
-        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page)
-    }
-    if (rebuilding || !sameTransitions(statements.storedTransitions.all(...key) as StageTransition[], transitions)) {
-      statements.deleteJourneyTransitions.run(...key)
-      for (const t of transitions)
-        statements.insertTransition.run(owner.siteId, owner.type, owner.id, journey.name, t.from, t.to, t.at, t.sessionId)
+      for (const e of rows)
+        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom)
     }
     const stored = rebuilding ? undefined : (statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined)
     if (stored?.stage !== stage || stored.score !== score)
@@ -158,7 +143,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     if (rebuilding) return
     const key = [owner.type, owner.id, journey.name] as const
     statements.deleteJourneyEntries.run(...key)
-    statements.deleteJourneyTransitions.run(...key)
     statements.deleteJourneyOwnerStage.run(...key)
   }
 
@@ -237,7 +221,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     rebuild(siteId: string, eventsByVisitor: Iterable<StoredEvent[]>) {
       db.prepare('DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE site_id = ?)').run(siteId)
       db.prepare('DELETE FROM sessions WHERE site_id = ?').run(siteId)
-      for (const table of ['stage_entries', 'stage_transitions', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
+      for (const table of ['stage_entries', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
       rebuilding = true
       try {
         const owners = new Map<string, Owner>()
@@ -263,17 +247,45 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
 
 const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null)
 
+/** A stage entry as stored: with the transition into it, when it was the furthest stage of a move. */
+type EntryRow = StageEntry & { moved: 0 | 1; movedFrom: string | null }
+
+/**
+ * An owner's entries with their transitions folded in. Each transition moves the owner to a
+ * stage entered at that moment, by that session (the stages it skipped are entered with it), and
+ * no stage is moved to twice, so the transition is stored on the entry of the stage it reached.
+ */
+export function entryRows(entries: StageEntry[], transitions: StageTransition[]): EntryRow[] {
+  const into = new Map(transitions.map((t) => [t.to, t]))
+  return entries.map((e) => {
+    const t = into.get(e.stage)
+    if (t && (t.at !== e.at || t.sessionId !== e.sessionId))
+      throw new Error(`the move to ${e.stage} (${t.at}, session ${t.sessionId}) is not its entry (${e.at}, session ${e.sessionId})`)
+    return { ...e, moved: t ? 1 : 0, movedFrom: t ? t.from : null }
+  })
+}
+
+/**
+ * An owner's transitions in one journey, from its stored entries: in the order they happened,
+ * and, within one moment, in the journey's order.
+ */
+export function transitionsFromEntries(journey: Journey | undefined, rows: (Pick<EntryRow, 'stage' | 'at' | 'sessionId' | 'movedFrom'> & { moved: number })[]): StageTransition[] {
+  const order = (stage: string) => journey?.stages.findIndex((s) => s.name === stage) ?? 0
+  return rows
+    .filter((e) => e.moved)
+    .sort((a, b) => a.at - b.at || order(a.stage) - order(b.stage))
+    .map((e) => ({ from: e.movedFrom ?? null, to: e.stage, at: e.at, sessionId: e.sessionId }))
+}
+
 /** Whether two sets of an owner's stage entries for one journey say the same (in any order). */
-function sameEntries(stored: StageEntry[], fresh: StageEntry[]): boolean {
+function sameEntries(stored: EntryRow[], fresh: EntryRow[]): boolean {
   if (stored.length !== fresh.length) return false
   const byStage = new Map(stored.map((e) => [e.stage, e]))
   return fresh.every((e) => {
     const s = byStage.get(e.stage)
-    return s !== undefined && s.at === e.at && same(s.sessionId, e.sessionId) && same(s.channel, e.channel) && same(s.campaign, e.campaign) && same(s.page, e.page)
+    return (
+      s !== undefined && s.at === e.at && same(s.sessionId, e.sessionId) && same(s.channel, e.channel) && same(s.campaign, e.campaign) &&
+      same(s.page, e.page) && s.moved === e.moved && same(s.movedFrom, e.movedFrom)
+    )
   })
-}
-
-/** Whether two lists of an owner's transitions for one journey are the same, in the same order. */
-function sameTransitions(stored: StageTransition[], fresh: StageTransition[]): boolean {
-  return stored.length === fresh.length && fresh.every((t, i) => same(stored[i].from, t.from) && stored[i].to === t.to && stored[i].at === t.at && same(stored[i].sessionId, t.sessionId))
 }

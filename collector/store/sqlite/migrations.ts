@@ -273,4 +273,13 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX alert_deliveries_by_time ON alert_deliveries (at);
   `,
+  // 10: a stage transition is the stage entry it moved the owner into (the furthest stage of one
+  // jump, the skipped ones entered with it), so it is kept on that entry, not in a table and two
+  // indexes of its own; the recomputation DERIVATION_RULES 4 calls for on upgrade fills it in
+  `
+  ALTER TABLE stage_entries ADD COLUMN moved INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE stage_entries ADD COLUMN moved_from TEXT;
+  DROP TABLE stage_transitions;
+  CREATE INDEX stage_moves_by_site ON stage_entries (site_id, journey, entered_at) WHERE moved = 1;
+  `,
 ]

@@ -191,23 +191,30 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async *queryTransitions(query: TransitionQuery): AsyncGenerator<TransitionRecord> {
       catchUp()
+      // A transition is stored on the entry of the stage it moved the owner to (moved = 1).
       const { conditions, params } = where([
         ['t.site_id = @siteId', { siteId: query.siteId }],
         ['t.journey = @journey', { journey: query.journey }],
-        ['t.at >= @from', { from: query.from }],
-        ['t.at < @to', { to: query.to }],
-        ['t.to_stage = @stage', { stage: query.stage }],
+        ['t.moved = 1', {}],
+        ['t.entered_at >= @from', { from: query.from }],
+        ['t.entered_at < @to', { to: query.to }],
+        ['t.stage = @stage', { stage: query.stage }],
         ['t.owner_type = @ownerType', { ownerType: query.ownerType }],
       ])
       const sql = (after: string) =>
-        `SELECT t.rowid AS row_id, t.*, s.channel, s.source, s.medium, s.campaign
-         FROM stage_transitions t LEFT JOIN sessions s ON s.id = t.session_id
-         WHERE ${conditions} AND ${after} ORDER BY t.at, t.rowid`
-      const keys = [{ column: 't.at', row: 'at', type: 'number' }, { column: 't.rowid', row: 'row_id', type: 'number' }] as const
+        `SELECT t.site_id, t.owner_type, t.owner_id, t.journey, t.moved_from, t.stage, t.entered_at, t.session_id, s.channel, s.source, s.medium, s.campaign
+         FROM stage_entries t LEFT JOIN sessions s ON s.id = t.session_id
+         WHERE ${conditions} AND ${after} ORDER BY t.entered_at, t.owner_type, t.owner_id, t.stage`
+      const keys = [
+        { column: 't.entered_at', row: 'entered_at', type: 'number' },
+        { column: 't.owner_type', row: 'owner_type', type: 'text' },
+        { column: 't.owner_id', row: 'owner_id', type: 'text' },
+        { column: 't.stage', row: 'stage', type: 'text' },
+      ] as const
       for await (const r of paged(reader, sql, params, [...keys]))
         yield {
           siteId: r.site_id as string, ownerType: r.owner_type as TransitionRecord['ownerType'], ownerId: r.owner_id as string,
-          journey: r.journey as string, from: r.from_stage as string | null, to: r.to_stage as string, at: r.at as number,
+          journey: r.journey as string, from: r.moved_from as string | null, to: r.stage as string, at: r.entered_at as number,
           sessionId: r.session_id as string, channel: r.channel as string | null, source: r.source as string | null,
           medium: r.medium as string | null, campaign: r.campaign as string | null,
         }
