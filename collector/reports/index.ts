@@ -102,7 +102,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
 
   if (report === 'forms') {
     const forms = formsFold()
-    for await (const event of store.queryEvents({ siteId, ...range, kinds: [...FORM_KINDS] })) if (!event.isBot) forms.add(event)
+    for await (const event of store.queryEvents({ siteId, ...range, kinds: [...FORM_KINDS], sessionIds: false })) if (!event.isBot) forms.add(event)
     return { ...header, forms: forms.result() }
   }
 
@@ -120,7 +120,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     const content = contentFold(journey, await entriesByOwner(), { ...range, goal, limit })
     // From 30 days before the range: what a converter early in the range read before converting.
     const from = shift(range.from, -INFLUENCE_WINDOW_MS)
-    for await (const event of store.queryEvents({ siteId, from, to: range.to, kinds: ['pageview', 'file_download'] })) content.add(event)
+    for await (const event of store.queryEvents({ siteId, from, to: range.to, kinds: ['pageview', 'file_download'], sessionIds: false })) content.add(event)
     return { ...header, goal, ...content.result() }
   }
 
@@ -193,7 +193,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     }
     for await (const s of store.querySessions({ siteId, to: range.to }))
       ownerOf(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`).sessions.push({ at: s.startedAt, channel: s.channel })
-    for await (const e of store.queryEvents({ siteId, to: range.to, kinds: ['pageview', 'file_download'] })) {
+    for await (const e of store.queryEvents({ siteId, to: range.to, kinds: ['pageview', 'file_download'], sessionIds: false })) {
       if (e.isBot) continue
       const item = e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}`
       owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)?.content.push({ at: e.occurredAt, item })
@@ -252,7 +252,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     // Who asked first: the earliest event of a company's people that the goal stage's rules name as a request.
     const asks = requestsStage(journey.stages.find((s) => s.name === goal)!)
     const requestedBy = new Map<string, string>()
-    for await (const e of allOf.queryEvents({ siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'] })) {
+    for await (const e of allOf.queryEvents({ siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'], sessionIds: false })) {
       const company = e.personId && companyOf.get(e.personId)
       if (company && !e.isBot && !requestedBy.has(company) && asks(e)) requestedBy.set(company, e.personId!)
     }

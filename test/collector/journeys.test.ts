@@ -79,6 +79,15 @@ describe('A month of B2B traffic', () => {
       expect(person.visitorIds.sort()).toEqual([v.visitorId, v.secondDevice!].sort())
     }
 
+    // Each event's session is the visitor's last one begun by then; a reader that never uses it may go without.
+    const withSessions = []
+    for await (const e of store.queryEvents({ siteId, kinds: ['pageview'] })) withSessions.push(e)
+    const withoutSessions = []
+    for await (const e of store.queryEvents({ siteId, kinds: ['pageview'], sessionIds: false })) withoutSessions.push(e)
+    const sessionsById = new Map(sessions.map((s) => [s.id, s]))
+    expect(withSessions.every((e) => e.isBot || (sessionsById.get(e.sessionId!)?.visitorId === e.visitorId && sessionsById.get(e.sessionId!)!.startedAt <= e.occurredAt))).toBe(true)
+    expect(withoutSessions).toEqual(withSessions.map((e) => ({ ...e, sessionId: null })))
+
     const before = snapshot(dbPath)
     await store.close()
     await promisify(execFile)(process.execPath, ['bin/waymark.js', 'rebuild', '--db', dbPath])

@@ -110,10 +110,12 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         ['e.occurred_at < @to', { to: query.to }],
         ['e.kind IN (SELECT value FROM json_each(@kinds))', { kinds: query.kinds && JSON.stringify(query.kinds) }],
       ])
+      const sessionId = query.sessionIds === false
+        ? 'NULL AS session_id'
+        : `CASE WHEN e.is_bot THEN NULL ELSE (SELECT s.id FROM sessions s WHERE s.site_id = e.site_id AND s.visitor_id = e.visitor_id
+             AND s.started_at <= e.occurred_at ORDER BY s.started_at DESC LIMIT 1) END AS session_id`
       const sql = (after: string) =>
-        `SELECT e.*, i.person_id,
-           CASE WHEN e.is_bot THEN NULL ELSE (SELECT s.id FROM sessions s WHERE s.site_id = e.site_id AND s.visitor_id = e.visitor_id
-             AND s.started_at <= e.occurred_at ORDER BY s.started_at DESC LIMIT 1) END AS session_id
+        `SELECT e.*, i.person_id, ${sessionId}
          FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.visitor_id = e.visitor_id
          WHERE ${conditions} AND ${after} ORDER BY e.occurred_at, e.id`
       const keys = [{ column: 'e.occurred_at', row: 'occurred_at', type: 'number' }, { column: 'e.id', row: 'id', type: 'text' }] as const
