@@ -120,7 +120,11 @@ export async function measureTagMainThread(code: string, loads = 7): Promise<Tag
       await page.keyboard.type('ada@example.com')
       await page.click('#download', { modifiers: ['Control'] })
       await page.click('#out', { modifiers: ['Control'] })
-      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+      // Leaving: the page hides, and the tag reports the view and hands what waits to sendBeacon.
+      await page.evaluate(() => {
+        Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+        document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+      })
       await page.waitForTimeout(100)
       const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] }
       visits.push(tagWork(trace.traceEvents, site.url + '/w.js', site.url + '/empty.js'))

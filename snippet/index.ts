@@ -35,8 +35,10 @@ safe(() => {
     b: navigator.webdriver ? 1 : void 0,
   }
   // Making an Intl.DateTimeFormat took 25 to 45 ms of the page's load in Chromium (npm run bench):
-  // the visitor's time zone is read once, when the browser is idle, and kept for their next pages.
-  envelope.z || (self.requestIdleCallback || setTimeout)(safe(() => save(ZONE_KEY, (envelope.z = Intl.DateTimeFormat().resolvedOptions().timeZone))))
+  // the visitor's time zone is read once, when the browser is idle (or after 2 s on a page that
+  // never is; setTimeout, where there is no idle callback, reads the options as no delay), and
+  // kept for their next pages.
+  envelope.z || (self.requestIdleCallback || setTimeout)(safe(() => save(ZONE_KEY, (envelope.z = Intl.DateTimeFormat().resolvedOptions().timeZone))), { timeout: 2000 } as any)
   const sender = transport(script.getAttribute('data-api') || new URL(script.src).origin + '/e', envelope, ulid, script.getAttribute('data-consent') == 'required')
   const people = identity(sender, envelope)
   // Signals captured with no code, each switched off by naming it: data-off="downloads outbound contacts ctas reading".

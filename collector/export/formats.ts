@@ -30,10 +30,8 @@ const FORMULA_START = /^[=+\-@\t\r]/
 /** RFC 4180: a field with a comma, quote or line break is quoted, and its quotes doubled. */
 const NEEDS_QUOTES = /[",\r\n]/
 
-function csvText(text: string): string {
-  if (FORMULA_START.test(text)) text = "'" + text
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text
-}
+const csvQuoted = (text: string) => (NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text)
+const csvText = (text: string) => csvQuoted(FORMULA_START.test(text) ? "'" + text : text)
 
 /**
  * How each type is written in a CSV cell (null is an empty cell). Chosen once per column, not
@@ -42,7 +40,8 @@ function csvText(text: string): string {
 const CSV_CELLS: Record<ColumnType, (value: NonNullable<Cell>) => string> = {
   text: (value) => csvText(value as string),
   time: (value) => iso(value as number),
-  json: (value) => csvText(JSON.stringify(value)),
+  // JSON text starts with { [ " or a number: never a formula, only quoted where it must be.
+  json: (value) => csvQuoted(JSON.stringify(value)),
   integer: String,
   number: String,
   boolean: String,

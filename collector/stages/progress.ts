@@ -227,6 +227,12 @@ export function ownerProgress(journey: Journey, sessions: ProgressedSession[]): 
   return result
 }
 
+/** Orders stage entries (or moves, by the stage reached) as they happened, and within one moment in the journey's order. */
+export function asTheyHappened(journey: Journey) {
+  const order = (stage: string) => journey.stages.findIndex((s) => s.name === stage)
+  return (a: { at: number; stage: string }, b: { at: number; stage: string }) => a.at - b.at || order(a.stage) - order(b.stage)
+}
+
 /**
  * A company's way through a journey, from its people's: each stage entered when the first of
  * them entered it, by that person's touch.
@@ -241,7 +247,7 @@ export function companyProgress(journey: Journey, people: StageEntry[][]): { ent
   const transitions: StageTransition[] = []
   let furthest = -1
   const order = (name: string) => journey.stages.findIndex((stage) => stage.name === name)
-  for (const entry of [...entries].sort((a, b) => a.at - b.at || order(a.stage) - order(b.stage))) {
+  for (const entry of [...entries].sort(asTheyHappened(journey))) {
     const index = order(entry.stage)
     if (index <= furthest) continue
     transitions.push({ from: furthest >= 0 ? journey.stages[furthest].name : null, to: entry.stage, at: entry.at, sessionId: entry.sessionId })

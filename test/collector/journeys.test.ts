@@ -189,7 +189,7 @@ describe('Stage transitions, kept on the entries they reached', () => {
     const byVisitor = new Map<string, typeof events>()
     for (const event of events) byVisitor.set(event.visitorId, [...(byVisitor.get(event.visitorId) ?? []), event])
     const everyonesEntries: StageEntry[][] = []
-    let moves = 0
+    let sameMoment = 0
     for (const own of byVisitor.values()) {
       const sessions = sessionize(own.sort((a, b) => a.occurredAt - b.occurredAt || a.id.localeCompare(b.id))).map(({ session, events }) => ({
         ...session,
@@ -198,10 +198,10 @@ describe('Stage transitions, kept on the entries they reached', () => {
       const { entries, transitions } = ownerProgress(DEFAULT_JOURNEY, sessions)
       expect(transitionsFromEntries(DEFAULT_JOURNEY, entryRows(entries, transitions))).toEqual(transitions)
       everyonesEntries.push(entries)
-      moves += transitions.length
+      sameMoment += transitions.filter((t, i) => i > 0 && transitions[i - 1].at === t.at).length
     }
-    // Some visitors jump stages (decision on a first visit): the skipped ones are entered, not moved to.
-    expect(moves).toBeGreaterThan(byVisitor.size / 2)
+    // Some move twice in one moment, which only the journey's order puts back in order (jumps are in the stages tests).
+    expect(sameMoment).toBeGreaterThan(0)
     for (let i = 0; i < everyonesEntries.length; i += 7) {
       const company = companyProgress(DEFAULT_JOURNEY, everyonesEntries.slice(i, i + 7))
       expect(transitionsFromEntries(DEFAULT_JOURNEY, entryRows(company.entries, company.transitions))).toEqual(company.transitions)

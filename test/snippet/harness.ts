@@ -63,8 +63,9 @@ export async function openPage(options: PageOptions = {}) {
   window.Date.now = () => epoch + now
   const timers = new Map<number, { at: number; run: () => void }>()
   Object.assign(window, {
-    setTimeout: (run: () => void, delay = 0) => {
-      timers.set(nextId, { at: now + delay, run })
+    // A delay that is not a number counts as none, as in browsers.
+    setTimeout: (run: () => void, delay?: unknown) => {
+      timers.set(nextId, { at: now + (Number(delay) || 0), run })
       return nextId++
     },
     clearTimeout: (id: number) => timers.delete(id),

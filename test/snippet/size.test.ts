@@ -3,9 +3,9 @@ import { gzipSize } from '../../snippet/build'
 import { snippetCode } from './harness'
 
 /**
- * The tag ships to every visitor of every customer site. The performance issue's guard is 2,048
- * bytes gzip -9, which the tag is still twice over (see the README's Benchmarks); until it gets
- * there, this ceiling, a little above today's size, makes sure the tag only ever shrinks.
+ * The tag ships to every visitor of every customer site. The performance issue's budget is 1,600
+ * bytes gzip -9, with a test guard at 2,048; the tag is still twice over that (see the README's
+ * Benchmarks). Until it gets there, this ceiling, a little above today's size, keeps it from growing.
  */
 const CEILING_GZIP_BYTES = 4_200
 

@@ -34,7 +34,7 @@ const siteFromRow = (r: SiteRow): Site => ({
  * they change (a channel alias, how engaged time adds up), so a database's stored sessions and
  * stages are recomputed on its next start rather than mixing old answers with new.
  */
-const DERIVATION_RULES = 4
+const DERIVATION_RULES = 3
 
 /** Runs the migration steps this database has not run yet. */
 export function migrate(db: Database.Database): void {
@@ -450,11 +450,13 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       const args = [siteId, owner.type, owner.id, journey]
       const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
       const entries = entriesOf.all(...args) as (StageEntry & { moved: number; movedFrom: string | null })[]
+      const known = config.journeys.find((j) => j.name === journey)
       return {
         stage: current?.stage ?? null,
         score: current?.score ?? 0,
         entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
-        transitions: transitionsFromEntries(config.journeys.find((j) => j.name === journey), entries),
+        // Only configured journeys have stages stored.
+        transitions: known ? transitionsFromEntries(known, entries) : [],
       }
     },
     async stageCounts(siteId, journey) {

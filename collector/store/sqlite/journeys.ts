@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { sessionize, type Session } from '../../sessions/sessionize'
 import type { Journey, WaymarkConfig } from '../../stages/config'
-import { companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
+import { asTheyHappened, companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
 import { decodeProgress, encodeProgress } from '../../stages/progress-codec'
 import type { OwnerType, StoredEvent } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
@@ -269,11 +269,10 @@ export function entryRows(entries: StageEntry[], transitions: StageTransition[])
  * An owner's transitions in one journey, from its stored entries: in the order they happened,
  * and, within one moment, in the journey's order.
  */
-export function transitionsFromEntries(journey: Journey | undefined, rows: (Pick<EntryRow, 'stage' | 'at' | 'sessionId' | 'movedFrom'> & { moved: number })[]): StageTransition[] {
-  const order = (stage: string) => journey?.stages.findIndex((s) => s.name === stage) ?? 0
+export function transitionsFromEntries(journey: Journey, rows: (Pick<EntryRow, 'stage' | 'at' | 'sessionId' | 'movedFrom'> & { moved: number })[]): StageTransition[] {
   return rows
     .filter((e) => e.moved)
-    .sort((a, b) => a.at - b.at || order(a.stage) - order(b.stage))
+    .sort(asTheyHappened(journey))
     .map((e) => ({ from: e.movedFrom ?? null, to: e.stage, at: e.at, sessionId: e.sessionId }))
 }
 

@@ -275,10 +275,15 @@ export const MIGRATIONS: string[] = [
   `,
   // 10: a stage transition is the stage entry it moved the owner into (the furthest stage of one
   // jump, the skipped ones entered with it), so it is kept on that entry, not in a table and two
-  // indexes of its own; the recomputation DERIVATION_RULES 4 calls for on upgrade fills it in
+  // indexes of its own. Copied across rather than recomputed: a site with retention may no longer
+  // hold the events its older stages were made from.
   `
   ALTER TABLE stage_entries ADD COLUMN moved INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE stage_entries ADD COLUMN moved_from TEXT;
+  UPDATE stage_entries SET moved = 1, moved_from = t.from_stage
+    FROM stage_transitions t
+    WHERE t.owner_type = stage_entries.owner_type AND t.owner_id = stage_entries.owner_id
+      AND t.journey = stage_entries.journey AND t.to_stage = stage_entries.stage;
   DROP TABLE stage_transitions;
   CREATE INDEX stage_moves_by_site ON stage_entries (site_id, journey, entered_at) WHERE moved = 1;
   `,

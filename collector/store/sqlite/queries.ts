@@ -206,11 +206,13 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const sql = (after: string) =>
         `SELECT t.site_id, t.owner_type, t.owner_id, t.journey, t.moved_from, t.stage, t.entered_at, t.session_id, s.channel, s.source, s.medium, s.campaign
          FROM stage_entries t LEFT JOIN sessions s ON s.id = t.session_id
-         WHERE ${conditions} AND ${after} ORDER BY t.entered_at, t.owner_type, t.owner_id, t.stage`
+         WHERE ${conditions} AND ${after} ORDER BY t.entered_at, t.owner_type, t.owner_id, t.journey, t.stage`
+      // Unique together (an entry's key, time first): no page boundary can skip a row.
       const keys = [
         { column: 't.entered_at', row: 'entered_at', type: 'number' },
         { column: 't.owner_type', row: 'owner_type', type: 'text' },
         { column: 't.owner_id', row: 'owner_id', type: 'text' },
+        { column: 't.journey', row: 'journey', type: 'text' },
         { column: 't.stage', row: 'stage', type: 'text' },
       ] as const
       for await (const r of paged(reader, sql, params, [...keys]))

@@ -3,6 +3,7 @@ import { DEFAULT_JOURNEY, type Journey } from '../../../collector/stages/config'
 import { companyProgress, matches, ownerProgress, requestsStage, sessionProgress } from '../../../collector/stages/progress'
 import { sessionize } from '../../../collector/sessions/sessionize'
 import type { StoredEvent } from '../../../collector/store/types'
+import { entryRows, transitionsFromEntries } from '../../../collector/store/sqlite/journeys'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0)
@@ -120,6 +121,10 @@ describe('The default B2B journey', () => {
     // The visit itself is awareness; the deal in the same moment passes over the two stages between.
     expect(result.transitions.map((t) => [t.from, t.to, t.at])).toEqual([[null, 'awareness', T0], ['awareness', 'purchase', T0]])
     expect(result.entries.map((e) => e.stage)).toEqual(['awareness', 'consideration', 'decision', 'purchase'])
+    // As stored, each move sits on the entry it reached, and two moves in one moment read back in the journey's order.
+    const rows = entryRows(result.entries, result.transitions)
+    expect(rows.map((e) => [e.stage, e.moved, e.movedFrom])).toEqual([['awareness', 1, null], ['consideration', 0, null], ['decision', 0, null], ['purchase', 1, 'awareness']])
+    expect(transitionsFromEntries(DEFAULT_JOURNEY, [...rows].reverse())).toEqual(result.transitions)
   })
 
   it('adds up the lead score across sessions, each rule once per session', () => {
