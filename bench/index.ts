@@ -24,7 +24,7 @@ console.log(`  anchor (shared/NOTES.md, measured on this machine): Plausible pla
 
 const mainThread = await measureTagMainThread(code)
 console.log(`  main thread in Debian's Chromium, median of ${mainThread.loads} fresh visits (performance trace; a long page, scrolled, two links, a form, left):`)
-console.log(`    evaluating the tag as the page loads ${fmt(mainThread.evaluateMs, 2)} ms; a one-statement script on the same page ${fmt(mainThread.emptyEvaluateMs, 2)} ms (ratio ${fmt(mainThread.evaluateMs / mainThread.emptyEvaluateMs, 0)})`)
+console.log(`    evaluating the tag as the page loads ${fmt(mainThread.evaluateMs, 2)} ms (${mainThread.evaluateRangeMs.map((ms) => fmt(ms, 1)).join(' to ')}); a one-statement script on the same page ${fmt(mainThread.emptyEvaluateMs, 2)} ms (ratio ${fmt(mainThread.evaluateMs / mainThread.emptyEvaluateMs, 0)})`)
 console.log(`    everything the tag ran over the visit ${fmt(mainThread.visitMs, 1)} ms; layouts forced inside the tag's code: ${mainThread.forcedLayouts} (${fmt(mainThread.forcedLayoutMs, 2)} ms)${mainThread.forcedAt.length ? ': ' + mainThread.forcedAt.join(', ') : ''}`)
 
 console.log(`\nIntake: POST /e, ${EVENTS_PER_BATCH} page views per batch, 32 connections, ${seconds} s each, load generator in this process`)

@@ -24,6 +24,8 @@ export interface TagMainThread {
   loads: number
   /** Median over the loads of the tag's script evaluation as the page loads (ms). */
   evaluateMs: number
+  /** The fastest and slowest of those visits: on a shared machine the spread says how far to trust the median. */
+  evaluateRangeMs: [number, number]
   /** The same for a one-statement script on the same page: what evaluating any script costs. */
   emptyEvaluateMs: number
   /** Everything the tag ran on the main thread over a visit (load, scrolling, clicks, a form, leaving), median per visit (ms). */
@@ -138,6 +140,7 @@ export async function measureTagMainThread(code: string, loads = 7): Promise<Tag
   return {
     loads,
     evaluateMs: median(visits.map((v) => v.evaluateMs)),
+    evaluateRangeMs: [Math.min(...visits.map((v) => v.evaluateMs)), Math.max(...visits.map((v) => v.evaluateMs))],
     emptyEvaluateMs: median(visits.map((v) => v.emptyEvaluateMs)),
     visitMs: median(visits.map((v) => v.visitMs)),
     forcedLayouts: worst.forcedLayouts,
