@@ -7,9 +7,6 @@ export const EVENT_COLUMNS = [
   'user_id',
 ] as const
 
-/** Columns written after the insert: a page view's engagement, merged in when the tag reports leaving it. */
-export type EventRow = Record<(typeof EVENT_COLUMNS)[number] | 'scroll_depth' | 'engaged_ms', string | number | null>
-
 /** An event's values in EVENT_COLUMNS order: positional binding is cheaper than named on the hot path. */
 export const eventValues = (e: StoredEvent): (string | number | null)[] => [
   e.id, e.siteId, e.visitorId, e.kind, e.name, e.occurredAt, e.receivedAt, e.url, e.path, e.title,
@@ -18,10 +15,10 @@ export const eventValues = (e: StoredEvent): (string | number | null)[] => [
   e.props ? JSON.stringify(e.props) : null, e.userId ?? null,
 ]
 
-export const eventFromRow = (r: EventRow): StoredEvent => eventFromValues(STORED_EVENT_COLUMNS.map((column) => r[column]))
-
-
-/** Every column of a stored event, in the order eventFromValues reads them. */
+/**
+ * Every column of a stored event, in the order eventFromValues reads them: those inserted, then a
+ * page view's engagement, merged in when the tag reports leaving it.
+ */
 export const STORED_EVENT_COLUMNS = [...EVENT_COLUMNS, 'scroll_depth', 'engaged_ms'] as const
 
 const at = Object.fromEntries(STORED_EVENT_COLUMNS.map((column, i) => [column, i])) as Record<(typeof STORED_EVENT_COLUMNS)[number], number>

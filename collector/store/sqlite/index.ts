@@ -5,9 +5,8 @@ import { LIMITS } from '../../../shared/limits'
 import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { StageEntry } from '../../stages/progress'
 import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
-import { journeyMaintenance, transitionsFromEntries, type Owner } from './journeys'
+import { journeyMaintenance, transitionsFromEntries, type EntryRow, type Owner } from './journeys'
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from './event-rows'
@@ -449,7 +448,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       catchUp()
       const args = [siteId, owner.type, owner.id, journey]
       const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
-      const entries = entriesOf.all(...args) as (StageEntry & { moved: number; movedFrom: string | null })[]
+      const entries = entriesOf.all(...args) as EntryRow[]
       const known = config.journeys.find((j) => j.name === journey)
       return {
         stage: current?.stage ?? null,

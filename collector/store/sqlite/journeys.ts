@@ -248,7 +248,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
 const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null)
 
 /** A stage entry as stored: with the transition into it, when it was the furthest stage of a move. */
-type EntryRow = StageEntry & { moved: 0 | 1; movedFrom: string | null }
+export type EntryRow = StageEntry & { moved: 0 | 1; movedFrom: string | null }
 
 /**
  * An owner's entries with their transitions folded in. Each transition moves the owner to a
@@ -269,7 +269,7 @@ export function entryRows(entries: StageEntry[], transitions: StageTransition[])
  * An owner's transitions in one journey, from its stored entries: in the order they happened,
  * and, within one moment, in the journey's order.
  */
-export function transitionsFromEntries(journey: Journey, rows: (Pick<EntryRow, 'stage' | 'at' | 'sessionId' | 'movedFrom'> & { moved: number })[]): StageTransition[] {
+export function transitionsFromEntries(journey: Journey, rows: EntryRow[]): StageTransition[] {
   return rows
     .filter((e) => e.moved)
     .sort(asTheyHappened(journey))

@@ -2,10 +2,13 @@ import type Database from 'better-sqlite3'
 import type {
   CompanyRow, EventQuery, EventRecord, OwnerQuery, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
-import { eventFromRow, type EventRow } from './event-rows'
+import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
-type Row = Record<string, string | number | null>
+type Value = string | number | null
+type Row = Record<string, Value>
 type Params = Record<string, string | number>
+/** A key of keyset pagination: the column to compare, its name in a row, and its type. */
+type Key = { column: string; row: string; type: keyof typeof BEFORE_ALL }
 
 /** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
 const PAGE_ROWS = 2000
@@ -20,35 +23,46 @@ const BEFORE_ALL = { number: Number.MIN_SAFE_INTEGER, text: '' }
  * `sql` is a function of the condition that starts a page after the keys `@after0`, `@after1`…,
  * and must end in ORDER BY those keys.
  */
-async function* paged(
+async function* pagedAs<T>(
+  /** Makes each row's value from its column values, given the columns' names. */
+  shape: (names: string[]) => (values: Value[]) => T,
   reader: Database.Database,
   sql: (afterCondition: string) => string,
   params: Params,
-  keys: { column: string; row: string; type: keyof typeof BEFORE_ALL }[],
+  keys: Key[],
   /** An index holds every key, in order, after the query's equalities: SQLite seeks on the row value itself. */
   indexedKeys = false,
-): AsyncGenerator<Row> {
+): AsyncGenerator<T> {
   // Where no index holds all the keys, a row-value comparison alone does not let SQLite seek; the
   // first key's bound does. Where one does, that bound would make it seek on the first key only.
   const rowValue = `(${keys.map((k) => k.column).join(', ')}) > (${keys.map((_, i) => `@after${i}`).join(', ')})`
   const after = indexedKeys ? rowValue : `${keys[0].column} >= @after0 AND ${rowValue}`
-  // Rows are read as arrays and keyed here: better-sqlite3 builds keyed rows through V8's C++ API,
-  // which for rows as wide as a session's took about a third more time than this loop.
+  // Rows are read as arrays and shaped here: better-sqlite3 builds keyed rows through V8's C++ API,
+  // which for rows as wide as a session's took about a third more time than a loop in JavaScript.
   const statement = reader.prepare(`${sql(after)} LIMIT ${PAGE_ROWS}`).raw(true)
   const names = statement.columns().map((column) => column.name)
+  const make = shape(names)
+  // A name selected twice (t.*, then a column of the same name) means its last value, as in a keyed row.
+  const keyAt = keys.map((k) => names.lastIndexOf(k.row))
   let position: (string | number)[] = keys.map((k) => BEFORE_ALL[k.type])
   for (;;) {
-    const values = statement.all({ ...params, ...Object.fromEntries(position.map((value, i) => [`after${i}`, value])) }) as Row[keyof Row][][]
-    let row: Row = {}
-    for (const rowValues of values) {
-      row = {}
-      for (let i = 0; i < names.length; i++) row[names[i]] = rowValues[i]
-      yield row
-    }
-    if (values.length < PAGE_ROWS) return
-    position = keys.map((k) => row[k.row] as string | number)
+    const rows = statement.all({ ...params, ...Object.fromEntries(position.map((value, i) => [`after${i}`, value])) }) as Value[][]
+    for (const values of rows) yield make(values)
+    if (rows.length < PAGE_ROWS) return
+    const last = rows[rows.length - 1]
+    position = keyAt.map((i) => last[i] as string | number)
   }
 }
+
+/** Rows keyed by column name (a name selected twice keeps its last value). */
+const keyed = (names: string[]) => (values: Value[]): Row => {
+  const row: Row = {}
+  for (let i = 0; i < names.length; i++) row[names[i]] = values[i]
+  return row
+}
+
+const paged = (reader: Database.Database, sql: (afterCondition: string) => string, params: Params, keys: Key[], indexedKeys = false) =>
+  pagedAs(keyed, reader, sql, params, keys, indexedKeys)
 
 type Filter = [condition: string, params: Record<string, string | number | undefined>]
 /** The conditions whose parameters are all given, and those parameters. */
@@ -114,13 +128,18 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         ? 'NULL AS session_id'
         : `CASE WHEN e.is_bot THEN NULL ELSE (SELECT s.id FROM sessions s WHERE s.site_id = e.site_id AND s.visitor_id = e.visitor_id
              AND s.started_at <= e.occurred_at ORDER BY s.started_at DESC LIMIT 1) END AS session_id`
+      // The event's own columns first, in the order eventFromValues reads them.
       const sql = (after: string) =>
-        `SELECT e.*, i.person_id, ${sessionId}
+        `SELECT ${STORED_EVENT_COLUMNS.map((column) => `e.${column}`).join(', ')}, i.person_id, ${sessionId}
          FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.visitor_id = e.visitor_id
          WHERE ${conditions} AND ${after} ORDER BY e.occurred_at, e.id`
       const keys = [{ column: 'e.occurred_at', row: 'occurred_at', type: 'number' }, { column: 'e.id', row: 'id', type: 'text' }] as const
-      for await (const row of paged(reader, sql, params, [...keys]))
-        yield { ...eventFromRow(row as EventRow), personId: row.person_id as string | null, sessionId: row.session_id as string | null }
+      const record = (names: string[]) => {
+        const [person, session] = [names.indexOf('person_id'), names.indexOf('session_id')]
+        return (values: Value[]): EventRecord =>
+          Object.assign(eventFromValues(values), { personId: values[person] as string | null, sessionId: values[session] as string | null })
+      }
+      yield* pagedAs(record, reader, sql, params, [...keys])
     },
 
     async *querySessions(query: SessionQuery): AsyncGenerator<SessionRecord> {
