@@ -6,6 +6,8 @@ export interface CollectorConfig {
   port: number
   host: string | undefined
   dbPath: string
+  /** A clickhouse://host:8123/database URL (--store, WAYMARK_STORE): events and journeys in ClickHouse rather than SQLite. */
+  storeUrl: string | undefined
   /** The address pages load the snippet from, used in the tag that `site add` prints. */
   publicUrl: string
   /** Journeys and session timeout, from waymark.config.json (or --config / WAYMARK_CONFIG), else the defaults. */
@@ -28,6 +30,7 @@ export interface ConfigFlags {
   port?: string
   host?: string
   db?: string
+  store?: string
   url?: string
   config?: string
 }
@@ -45,6 +48,13 @@ function bots(value: string | undefined): boolean {
   throw new Error(`WAYMARK_BOTS "${value}" must be store (the default: kept, but out of sessions and journeys) or drop`)
 }
 
+function storeUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || value === 'sqlite') return undefined
+  if (!/^clickhouses?:\/\//.test(value))
+    throw new Error(`store "${value}" must be sqlite (the default, the file --db names) or clickhouse://host:8123/database`)
+  return value
+}
+
 /** Settings from flags, then environment, then defaults. */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   const portText = flags.port ?? env.PORT ?? String(DEFAULT_PORT)
@@ -58,6 +68,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     port,
     host: flags.host ?? env.HOST,
     dbPath: resolve(flags.db ?? env.WAYMARK_DB ?? DEFAULT_DB),
+    storeUrl: storeUrl(flags.store ?? env.WAYMARK_STORE),
     publicUrl: (flags.url ?? env.WAYMARK_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     limits: {
       perAddress: rate(env.WAYMARK_RATE_PER_ADDRESS, 'WAYMARK_RATE_PER_ADDRESS', DEFAULT_RATE_LIMITS.perAddress),

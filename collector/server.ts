@@ -9,7 +9,7 @@ import { groupCommit } from './ingest/group-commit'
 import { applyRetention, RETENTION_EVERY_MS } from './retention'
 import { loadDashboardAsset, loadSnippetAsset } from './snippet-asset'
 import { DEFAULT_CONFIG, type WaymarkConfig } from './stages/config'
-import { openSqliteStore } from './store/sqlite'
+import { isClickHouse, openStore } from './store/open'
 import type { Store, StoredEvent } from './store/types'
 
 export interface RunningCollector {
@@ -24,6 +24,8 @@ export interface CollectorOptions {
   port: number
   host?: string
   dbPath: string
+  /** A clickhouse:// URL: the store is ClickHouse, shared with other collectors (SQLite when absent). */
+  storeUrl?: string
   journeys?: WaymarkConfig
   /** Rate limits per client address and per site (default DEFAULT_RATE_LIMITS; 0 turns one off). */
   limits?: RateLimits
@@ -40,7 +42,7 @@ export interface CollectorOptions {
 const STOP_GRACE_MS = 5000
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
-  const store = openSqliteStore(options.dbPath, {
+  const store = await openStore(options, {
     config: options.journeys,
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
@@ -63,8 +65,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       (done) => done.forEach(({ domain, deleted }) => options.log?.(`retention: deleted ${deleted} events of ${domain} past its retention`)),
       (error) => console.error('waymark: deleting events past retention failed; trying again in an hour:', error),
     )
-  void retain()
-  const retention = setInterval(retain, RETENTION_EVERY_MS).unref()
+  // On ClickHouse the processor deletes what retention ends, once for every collector.
+  if (!isClickHouse(options)) void retain()
+  const retention = setInterval(() => !isClickHouse(options) && retain(), RETENTION_EVERY_MS).unref()
   for (const hook of await store.listAlertHooks()) {
     const problem = hookProblem(config, hook)
     if (problem) options.log?.(problem)

@@ -39,13 +39,15 @@ export interface NewSiteSecrets {
   adminToken: string
 }
 
-/** A new admin token for a site; only its hash is kept. */
+/** New secrets for a site; only their hashes are kept. */
 export const newAdminToken = () => 'at_' + randomToken(32)
+export const newReadToken = () => 'rt_' + randomToken(32)
+export const newWriteKey = () => 'wk_' + randomToken(32)
 
 export async function addSite(store: Store, domainInput: string, now = Date.now()): Promise<NewSiteSecrets> {
   const domain = normalizeDomain(domainInput)
-  const writeKey = 'wk_' + randomToken(32)
-  const readToken = 'rt_' + randomToken(32)
+  const writeKey = newWriteKey()
+  const readToken = newReadToken()
   const adminToken = newAdminToken()
   const site: Site = {
     id: randomToken(12),

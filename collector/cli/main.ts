@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs'
+import { resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
@@ -10,9 +11,10 @@ import { runReport } from '../reports'
 import { formatReport } from '../reports/tables'
 import { startCollector } from '../server'
 import { normalizeEmail } from '../identity/free-mail'
-import { addSite, hashSecret, newAdminToken, scriptTag } from '../sites'
+import { addSite, hashSecret, newAdminToken, newReadToken, newWriteKey, scriptTag } from '../sites'
 import type { Site, SiteSettings } from '../store/types'
-import { openSqliteStore } from '../store/sqlite'
+import { describeStore, openStore } from '../store/open'
+import { runProcessor } from '../store/clickhouse/processor'
 
 const USAGE = `Usage: waymark <command> [options]
 
@@ -23,9 +25,14 @@ Commands:
   site set <site>       change a site's settings: --retention-days <n|off>, --privacy-signals <on|off>
   site admin-token <site>
                         make a new admin token for a site (the old one stops working)
+  site read-token <site>, site write-key <site>
+                        the same for the read token or the write key (a leaked one is revoked this way)
   person delete <email|user id>
                         erase a person: their events, sessions, stage history, identity and traits
   rebuild               recompute every session and journey stage from the stored events
+  process               with --store clickhouse://…: fold the events every collector writes into sessions, people
+                        and stages (one runs at a time; start a second anywhere to take over if the first dies;
+                        --work <file>: its working SQLite file, default ./data/processor.db)
   export <what>         write sessions, events, people, companies, transitions, or a report's rows (content, ctas,
                         length, accounts, paths, cohorts) as CSV, NDJSON or Parquet
                         (to --out, or standard output)
@@ -45,6 +52,8 @@ Options:
   --port <n>            port to listen on (PORT; default 8787)
   --host <addr>         address to listen on (HOST; default all)
   --db <path>           SQLite database file (WAYMARK_DB; default ./data/waymark.db)
+  --store <url>         clickhouse://host:8123/database: keep events and journeys in ClickHouse, shared by many
+                        collectors (WAYMARK_STORE; default sqlite, the --db file)
   --url <url>           the collector's public address, for the tag (WAYMARK_URL; default http://localhost:<port>)
   --config <path>       journeys and session timeout (WAYMARK_CONFIG; default ./waymark.config.json if present)
 
@@ -80,6 +89,8 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   db: { type: 'string' },
+  store: { type: 'string' },
+  work: { type: 'string' },
   url: { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -123,7 +134,7 @@ function pickSite(sites: Site[], named: string | undefined, dbPath: string): Sit
 async function openForReading(flags: Flags) {
   const config = resolveConfig(flags)
   // A running collector owns rebuilds; reading never starts one.
-  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
+  const store = await openStore(config, { config: config.journeys, checkJourneys: false })
   try {
     return { store, site: pickSite(await store.listSites(), flags.site, config.dbPath), journeys: config.journeys }
   } catch (error) {
@@ -135,7 +146,7 @@ async function openForReading(flags: Flags) {
 async function alertsCommand(args: string[], flags: Flags) {
   const config = resolveConfig(flags)
   // Beside a running collector: hooks are rows it reads as it goes; this never recomputes stages.
-  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
+  const store = await openStore(config, { config: config.journeys, checkJourneys: false })
   try {
     const sites = await store.listSites()
     const only = flags.site === undefined ? undefined : pickSite(sites, flags.site, config.dbPath).id
@@ -227,7 +238,7 @@ async function reportCommand(name: string | undefined, flags: Flags) {
 async function start(flags: ConfigFlags) {
   const config = resolveConfig(flags)
   const collector = await startCollector({ ...config, log: console.log })
-  console.log(`Waymark collector listening on ${config.publicUrl} (SQLite: ${config.dbPath})`)
+  console.log(`Waymark collector listening on ${config.publicUrl} (${describeStore(config)})`)
   console.log(`Journeys: ${config.journeys.journeys.map((j) => j.name).join(', ')} (from ${config.journeysSource})`)
   const sites = await collector.store.listSites()
   if (sites.length === 0) console.log('No site yet. Add one, and paste the tag it prints:\n  npx waymark site add example.com')
@@ -248,7 +259,7 @@ async function start(flags: ConfigFlags) {
 async function rebuild(flags: ConfigFlags) {
   const config = resolveConfig(flags)
   const started = Date.now()
-  const store = openSqliteStore(config.dbPath, { config: config.journeys })
+  const store = await openStore(config, { config: config.journeys })
   try {
     const { sites, visitors } = await store.rebuild()
     console.log(`Rebuilt sessions and stages of ${sites} site(s), ${visitors} people and visitors, in ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -257,9 +268,26 @@ async function rebuild(flags: ConfigFlags) {
   }
 }
 
+async function processCommand(flags: Flags) {
+  const config = resolveConfig(flags)
+  if (!config.storeUrl) throw new Error('waymark process folds the events of a ClickHouse store: give --store clickhouse://host:8123/database (or WAYMARK_STORE)')
+  const stop = new AbortController()
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort())
+  const workPath = resolve(flags.work ?? process.env.WAYMARK_WORK ?? './data/processor.db')
+  console.log(`Waymark processor for ${describeStore(config)} (working file ${workPath})`)
+  await runProcessor({ storeUrl: config.storeUrl, workPath, config: config.journeys, signal: stop.signal, log: console.log })
+}
+
+/** Commands that replace one of a site's secrets. */
+const NEW_SECRET: Record<string, { name: string; make: () => string; hash: 'writeKeyHash' | 'readTokenHash' | 'adminTokenHash' }> = {
+  'write-key': { name: 'write key', make: newWriteKey, hash: 'writeKeyHash' },
+  'read-token': { name: 'read token', make: newReadToken, hash: 'readTokenHash' },
+  'admin-token': { name: 'admin token', make: newAdminToken, hash: 'adminTokenHash' },
+}
+
 async function site(args: string[], flags: Flags) {
   const config = resolveConfig(flags)
-  const store = openSqliteStore(config.dbPath, { config: config.journeys, checkJourneys: false })
+  const store = await openStore(config, { config: config.journeys, checkJourneys: false })
   try {
     if (args[0] === 'add') {
       if (!args[1]) throw new Error('say which domain: npx waymark site add example.com')
@@ -280,13 +308,14 @@ ${scriptTag(config.publicUrl, site.id)}`)
           `${site.id}  ${site.domain}  added ${new Date(site.createdAt).toISOString()}` +
             `  retention ${site.retentionDays ? site.retentionDays + ' days' : 'off'}  privacy signals ${site.honorPrivacySignals ? 'honoured' : 'off'}`,
         )
-    } else if (args[0] === 'set' || args[0] === 'admin-token') {
+    } else if (args[0] === 'set' || args[0] in NEW_SECRET) {
       const site = (await store.listSites()).find((s) => s.id === args[1] || s.domain === args[1])
       if (!site) throw new Error(`no site "${args[1] ?? ''}": give its id or domain (waymark site list)`)
-      if (args[0] === 'admin-token') {
-        const token = newAdminToken()
-        await store.updateSite(site.id, { adminTokenHash: hashSecret(token) })
-        return console.log(`New admin token for ${site.domain}: ${token}  (secret: shown only now; the old one no longer works)`)
+      if (args[0] in NEW_SECRET) {
+        const { name, make, hash } = NEW_SECRET[args[0]]
+        const secret = make()
+        await store.updateSite(site.id, { [hash]: hashSecret(secret) })
+        return console.log(`New ${name} for ${site.domain}: ${secret}  (secret: shown only now; the old one stops working within seconds on every collector)`)
       }
       const settings: SiteSettings = {}
       const retention = flags['retention-days']
@@ -303,7 +332,7 @@ ${scriptTag(config.publicUrl, site.id)}`)
       if (!Object.keys(settings).length) throw new Error('say what to set: --retention-days <n|off> or --privacy-signals <on|off>')
       await store.updateSite(site.id, settings)
       console.log(`Site ${site.domain}: ${Object.entries(settings).map(([k, v]) => `${k} ${v ?? 'off'}`).join(', ')} (a running collector applies it within a minute)`)
-    } else throw new Error(`unknown site command "${args[0] ?? ''}": use site add, list, set or admin-token`)
+    } else throw new Error(`unknown site command "${args[0] ?? ''}": use site add, list, set, write-key, read-token or admin-token`)
   } finally {
     await store.close()
   }
@@ -316,6 +345,7 @@ export async function main(argv: string[]) {
   if (command === 'start') return start(values)
   if (command === 'site') return site(rest, values)
   if (command === 'rebuild') return rebuild(values)
+  if (command === 'process') return processCommand(values)
   if (command === 'person') return personCommand(rest, values)
   if (command === 'export') return exportCommand(rest[0], values)
   if (command === 'report') return reportCommand(rest[0], values)

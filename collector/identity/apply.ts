@@ -1,4 +1,4 @@
-import { ulid } from 'ulid'
+import { createHash } from 'node:crypto'
 import { businessDomain, normalizeEmail } from './free-mail'
 import { planIdentify } from './plan'
 import type { Company, IdentityGraph, Person, Traits } from './types'
@@ -13,6 +13,20 @@ export interface IdentityEvent {
   at: number
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+
+/**
+ * An id made from what names the record (a person's user id or email, a company's account id or
+ * domain), in a ULID's alphabet and length. The same events make the same ids whatever order
+ * they arrive in: on SQLite, in ClickHouse's processor, and on every rebuild.
+ */
+export function stableId(...names: string[]): string {
+  const digest = createHash('sha256').update(names.join('\u0000')).digest()
+  let id = ''
+  for (let i = 0; i < 26; i++) id += CROCKFORD[digest[i] % 32]
+  return id
+}
+
 /** An identify: find or make the person, merge what it proves, link the visitor, set traits and company. */
 export function applyIdentify(graph: IdentityGraph, event: IdentityEvent): void {
   const { siteId, visitorId, subject, traits, at } = event
@@ -25,7 +39,7 @@ export function applyIdentify(graph: IdentityGraph, event: IdentityEvent): void 
   })
 
   let person: Person = plan.target ?? {
-    id: ulid(at),
+    id: stableId(siteId, 'person', keys.userId ?? keys.email ?? subject),
     siteId,
     userId: null,
     email: null,
@@ -38,6 +52,8 @@ export function applyIdentify(graph: IdentityGraph, event: IdentityEvent): void 
     ...person,
     userId: person.userId ?? plan.setUserId ?? null,
     email: plan.setEmail ?? person.email,
+    // The earliest identify, whichever arrived first.
+    createdAt: Math.min(person.createdAt, at),
   }
   graph.savePerson(person)
   graph.setTraits(person.id, traits, at)
@@ -56,6 +72,11 @@ export function applyIdentify(graph: IdentityGraph, event: IdentityEvent): void 
   const domain = businessDomain(person.email)
   if (domain && person.companySource !== 'group' && !person.companyId)
     joinCompany(graph, person, domainCompany(graph, siteId, domain, at), 'email')
+  else if (domain && person.companySource === 'email') {
+    // An identify that arrived late but happened first: the company is known since then.
+    const company = graph.companyByDomain(siteId, domain)
+    if (company?.id === person.companyId && at < company.createdAt) graph.saveCompany({ ...company, createdAt: at })
+  }
 }
 
 /** A group call: the company by account id, its traits, and the visitor's person joins it. */
@@ -122,7 +143,10 @@ function groupCompany(graph: IdentityGraph, siteId: string, groupId: string, tra
     company =
       byDomain && !byDomain.groupId
         ? { ...byDomain, groupId }
-        : { id: ulid(at), siteId, groupId, domain: domain && !byDomain ? domain : null, createdAt: at }
+        : { id: stableId(siteId, 'group', groupId), siteId, groupId, domain: domain && !byDomain ? domain : null, createdAt: at }
+    graph.saveCompany(company)
+  } else if (at < company.createdAt) {
+    company = { ...company, createdAt: at }
     graph.saveCompany(company)
   }
   graph.setTraits(company.id, traits, at)
@@ -131,8 +155,10 @@ function groupCompany(graph: IdentityGraph, siteId: string, groupId: string, tra
 
 function domainCompany(graph: IdentityGraph, siteId: string, domain: string, at: number): Company {
   const existing = graph.companyByDomain(siteId, domain)
-  if (existing) return existing
-  const company: Company = { id: ulid(at), siteId, groupId: null, domain, createdAt: at }
+  // Known since the earliest identify naming it, whichever arrived first.
+  if (existing && at < existing.createdAt) graph.saveCompany({ ...existing, createdAt: at })
+  if (existing) return { ...existing, createdAt: Math.min(existing.createdAt, at) }
+  const company: Company = { id: stableId(siteId, 'domain', domain), siteId, groupId: null, domain, createdAt: at }
   graph.saveCompany(company)
   return company
 }

@@ -18,7 +18,7 @@ export interface Site {
   honorPrivacySignals: boolean
 }
 
-export type SiteSettings = Partial<Pick<Site, 'adminTokenHash' | 'retentionDays' | 'honorPrivacySignals'>>
+export type SiteSettings = Partial<Pick<Site, 'writeKeyHash' | 'readTokenHash' | 'adminTokenHash' | 'retentionDays' | 'honorPrivacySignals'>>
 
 /** What an erasure removed. */
 export interface Erasure {

@@ -50,7 +50,7 @@ export function sqliteIdentityGraph(db: Database.Database): IdentityGraph {
   )
   const saveCompany = db.prepare(
     `INSERT INTO companies (id, site_id, group_id, domain, created_at) VALUES (@id, @siteId, @groupId, @domain, @createdAt)
-     ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, domain = excluded.domain`,
+     ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, domain = excluded.domain, created_at = min(created_at, excluded.created_at)`,
   )
   const deletePerson = db.prepare('DELETE FROM people WHERE id = ?')
   const link = db.prepare(

@@ -476,7 +476,9 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       insertSite.run(site.id, site.domain, site.writeKeyHash, site.readTokenHash, site.adminTokenHash, site.createdAt, site.retentionDays, site.honorPrivacySignals ? 1 : 0)
     },
     async updateSite(id, settings) {
-      const columns = { adminTokenHash: 'admin_token_hash', retentionDays: 'retention_days', honorPrivacySignals: 'honor_privacy_signals' } as const
+      const columns = {
+        writeKeyHash: 'write_key_hash', readTokenHash: 'read_token_hash', adminTokenHash: 'admin_token_hash', retentionDays: 'retention_days', honorPrivacySignals: 'honor_privacy_signals',
+      } as const
       for (const [key, column] of Object.entries(columns)) {
         const value = settings[key as keyof typeof columns]
         if (value !== undefined) db.prepare(`UPDATE sites SET ${column} = ? WHERE id = ?`).run(typeof value === 'boolean' ? Number(value) : value, id)

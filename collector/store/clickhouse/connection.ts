@@ -1,0 +1,84 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
+
+/** Where a `clickhouse://[user:password@]host:port/database` store URL points. */
+export interface ClickHouseTarget {
+  /** The server's HTTP interface. */
+  http: string
+  database: string
+  username: string
+  password: string
+}
+
+export function parseStoreUrl(url: string): ClickHouseTarget {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new Error(`the store "${url}" is not a URL: give clickhouse://host:8123/database`)
+  }
+  if (parsed.protocol !== 'clickhouse:' && parsed.protocol !== 'clickhouses:')
+    throw new Error(`the store "${url}" must start with clickhouse:// (or clickhouses:// for HTTPS)`)
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
+    throw new Error(`the store "${url}" names no database, or one with characters other than letters, digits and _: give clickhouse://host:8123/waymark`)
+  const scheme = parsed.protocol === 'clickhouses:' ? 'https' : 'http'
+  return {
+    http: `${scheme}://${parsed.hostname}:${parsed.port || (scheme === 'https' ? 8443 : 8123)}`,
+    database,
+    username: decodeURIComponent(parsed.username) || 'default',
+    password: decodeURIComponent(parsed.password),
+  }
+}
+
+/**
+ * Values written into SQL. ClickHouse 18.16 (Debian's) has no query parameters over HTTP, so every
+ * value is quoted here and nowhere else: strings escaped, numbers checked to be numbers.
+ */
+export const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+export const sqlNumber = (value: number) => {
+  if (!Number.isFinite(value)) throw new Error(`not a number for SQL: ${value}`)
+  return String(Math.trunc(value))
+}
+export const sqlList = (values: Iterable<string>) => {
+  const quoted = [...values].map(sqlString)
+  // An empty IN () is a syntax error; a list that matches nothing is not.
+  return quoted.length ? `(${quoted.join(', ')})` : `('')`
+}
+
+export interface ClickHouse {
+  target: ClickHouseTarget
+  /** Rows of a SELECT, each keyed by column name. */
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
+  /** Runs a statement that returns nothing (DDL, ALTER … DELETE). */
+  exec(sql: string): Promise<void>
+  /** Inserts rows into a table of the database; resolves once the server has written them. */
+  insert(table: string, rows: object[]): Promise<void>
+  close(): Promise<void>
+}
+
+export function connectClickHouse(url: string): ClickHouse {
+  const target = parseStoreUrl(url)
+  const client: ClickHouseClient = createClient({
+    url: target.http,
+    username: target.username,
+    password: target.password,
+    request_timeout: 30_000,
+    // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  })
+  return {
+    target,
+    async rows<T>(sql: string) {
+      const result = await client.query({ query: sql, format: 'JSONEachRow' })
+      return (await result.json()) as T[]
+    },
+    async exec(sql) {
+      await client.command({ query: sql })
+    },
+    async insert(table, rows) {
+      if (!rows.length) return
+      await client.insert({ table: `${target.database}.${table}`, values: rows, format: 'JSONEachRow' })
+    },
+    close: () => client.close(),
+  }
+}

@@ -1,0 +1,477 @@
+import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
+import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
+import { transitionsFromEntries, type EntryRow } from '../sqlite/journeys'
+import { sessionFromRow } from '../sqlite/queries'
+import type {
+  CompanyRecord, CompanyRow, EventRecord, OwnerQuery, PersonRecord, PersonRow, Site, SessionRecord, Store, StoredEvent, TraitRecord,
+} from '../types'
+import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
+import { ensureSchema } from './schema'
+
+type Row = Record<string, unknown>
+
+/** Rows per page of a streamed read: as on SQLite, memory stays flat whatever the size. */
+const PAGE_ROWS = 2000
+/** How long settle() waits for the processor before saying it is not running. */
+const SETTLE_TIMEOUT_MS = 60_000
+
+const siteFromRow = (r: Row): Site => ({
+  id: r.id as string, domain: r.domain as string, writeKeyHash: r.write_key_hash as string, readTokenHash: r.read_token_hash as string,
+  adminTokenHash: (r.admin_token_hash as string | null) ?? null, createdAt: r.created_at as number,
+  retentionDays: (r.retention_days as number | null) ?? null, honorPrivacySignals: r.honor_privacy_signals === 1,
+})
+
+/** An event as a row of the events table; a page_engagement keeps its figures where the page view's go. */
+export function eventRow(event: StoredEvent): Row {
+  const values = eventValues(event)
+  const row: Row = Object.fromEntries(EVENT_COLUMNS.map((column, i) => [column, values[i]]))
+  const engagement = event.kind === 'page_engagement' ? event.props ?? {} : {}
+  row.scroll_depth = typeof engagement.scrollDepth === 'number' ? engagement.scrollDepth : (event.scrollDepth ?? null)
+  row.engaged_ms = typeof engagement.engagedMs === 'number' ? engagement.engagedMs : (event.engagedMs ?? null)
+  return row
+}
+
+export const eventFromRow = (row: Row): StoredEvent => eventFromValues(STORED_EVENT_COLUMNS.map((c) => row[c] as string | number | null))
+
+export interface ClickHouseOptions {
+  config?: WaymarkConfig
+}
+
+/**
+ * A store in ClickHouse, shared by any number of collectors. Events are written here straight
+ * away; sessions, people and stages are folded from them by `waymark process` (one at a time,
+ * under a lease) and published to tables read here. See the README's "Outgrowing one machine".
+ */
+export async function openClickHouseStore(url: string, options: ClickHouseOptions = {}): Promise<Store> {
+  const config = options.config ?? DEFAULT_CONFIG
+  const ch = connectClickHouse(url)
+  await ensureSchema(ch)
+  const db = ch.target.database
+  /**
+   * A published table as it stands: one row per key, tombstones left out. `where` may only test
+   * sort-key columns (the same in every version of a row); it ends in a WHERE, so callers add
+   * conditions on other columns with AND.
+   */
+  const live = (table: string, where: string) => `(SELECT * FROM ${db}.${table} FINAL WHERE ${where}) WHERE _deleted = 0`
+
+  /** Streams a query by keyset pages: `sql(after)` must end in ORDER BY the keys, and `after` starts a page after the last row. */
+  async function* paged(sql: (after: string) => string, keys: string[]): AsyncGenerator<Row[]> {
+    let after = '1'
+    for (;;) {
+      const rows = await ch.rows<Row>(`${sql(after)} LIMIT ${PAGE_ROWS}`)
+      if (rows.length) yield rows
+      if (rows.length < PAGE_ROWS) return
+      const last = rows[rows.length - 1]
+      const value = (key: string) => (typeof last[key] === 'number' ? sqlNumber(last[key] as number) : sqlString(String(last[key])))
+      after = `(${keys.join(', ')}) > (${keys.map(value).join(', ')})`
+    }
+  }
+
+  const personOfVisitors = async (siteId: string, visitors: Iterable<string>) =>
+    new Map(
+      (await ch.rows<{ visitor_id: string; person_id: string }>(
+        `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(siteId)} AND visitor_id IN ${sqlList(new Set(visitors))}`)}`,
+      )).map((r) => [r.visitor_id, r.person_id]),
+    )
+  const visitorsOfPerson = async (siteId: string, personId: string) =>
+    (await ch.rows<{ visitor_id: string }>(
+      `SELECT visitor_id, linked_at FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id = ${sqlString(personId)} ORDER BY linked_at`,
+    )).map((r) => r.visitor_id)
+  const traitsOf = async (subjects: Iterable<string>) => {
+    const traits = new Map<string, TraitRecord>()
+    const rows = await ch.rows<{ subject_id: string; key: string; value: string; set_at: number }>(
+      `SELECT subject_id, key, value, set_at FROM ${live('traits', `subject_id IN ${sqlList(new Set(subjects))}`)} ORDER BY subject_id, key`,
+    )
+    for (const r of rows) {
+      const record = traits.get(r.subject_id) ?? traits.set(r.subject_id, {}).get(r.subject_id)!
+      record[r.key] = { value: JSON.parse(r.value), setAt: r.set_at }
+    }
+    return traits
+  }
+  const plainTraits = (record: TraitRecord | undefined) => Object.fromEntries(Object.entries(record ?? {}).map(([k, t]) => [k, t.value]))
+
+  /** min(started_at), max(ended_at), sessions and events over each group's visitors (people, or companies' people). */
+  async function sessionActivity(siteId: string, visitorsOf: Map<string, string[]>, range?: { from: number; to: number }) {
+    const visitors = [...visitorsOf.values()].flat()
+    const rows = await ch.rows<{ visitor_id: string; first: number; last: number; sessions: number; events: number; in_range: number }>(
+      `SELECT visitor_id, min(started_at) AS first, max(ended_at) AS last, count() AS sessions, sum(events) AS events,
+         ${range ? `countIf(started_at >= ${sqlNumber(range.from)} AND started_at < ${sqlNumber(range.to)})` : '0'} AS in_range
+       FROM ${live('sessions', `site_id = ${sqlString(siteId)} AND visitor_id IN ${sqlList(visitors)}`)} GROUP BY visitor_id`,
+    )
+    const byVisitor = new Map(rows.map((r) => [r.visitor_id, r]))
+    return new Map(
+      [...visitorsOf].map(([owner, ids]) => {
+        const own = ids.map((v) => byVisitor.get(v)).filter((r) => r !== undefined)
+        const sessions = own.reduce((n, r) => n + r.sessions, 0)
+        return [owner, {
+          firstSeen: sessions ? Math.min(...own.map((r) => r.first)) : null,
+          lastSeen: sessions ? Math.max(...own.map((r) => r.last)) : null,
+          sessions,
+          events: own.reduce((n, r) => n + r.events, 0),
+          inRange: own.some((r) => r.in_range > 0),
+        }]
+      }),
+    )
+  }
+
+  /** Where each owner stands in a journey: stage, score, and when the stage was entered. */
+  async function positions(siteId: string, type: 'person' | 'company', ids: string[], journey: string) {
+    const where = `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)} AND owner_type = ${sqlString(type)} AND owner_id IN ${sqlList(ids)}`
+    const stages = await ch.rows<{ owner_id: string; stage: string | null; score: number }>(`SELECT owner_id, stage, score FROM ${live('owner_stages', where)}`)
+    const entries = await ch.rows<{ owner_id: string; stage: string; entered_at: number }>(`SELECT owner_id, stage, entered_at FROM ${live('stage_entries', where)}`)
+    const enteredAt = new Map(entries.map((e) => [`${e.owner_id}\n${e.stage}`, e.entered_at]))
+    return new Map(
+      stages.map((s) => [s.owner_id, { journey, stage: s.stage, score: s.score, stageEnteredAt: (s.stage === null ? undefined : enteredAt.get(`${s.owner_id}\n${s.stage}`)) ?? null }]),
+    )
+  }
+  const noPosition = (journey: string) => ({ journey, stage: null, score: 0, stageEnteredAt: null })
+
+  /** Every session of these visitors that started by `until`, each visitor's in order of start. */
+  async function sessionsOfVisitors(siteId: string, visitors: Set<string>, until: number) {
+    const rows = await ch.rows<{ visitor_id: string; id: string; started_at: number }>(
+      `SELECT visitor_id, id, started_at FROM ${live('sessions', `site_id = ${sqlString(siteId)} AND visitor_id IN ${sqlList(visitors)}`)}
+       AND started_at <= ${sqlNumber(until)} ORDER BY visitor_id, started_at`,
+    )
+    const byVisitor = new Map<string, { id: string; started_at: number }[]>()
+    for (const r of rows) (byVisitor.get(r.visitor_id) ?? byVisitor.set(r.visitor_id, []).get(r.visitor_id)!).push(r)
+    return byVisitor
+  }
+
+  /**
+   * Waits for a pass of the processor that read the events after this call began: every event
+   * acknowledged before it is then folded and published. (The watermark is the processor's clock
+   * less its read lag at the start of a pass's read.)
+   */
+  async function settle() {
+    const asked = Date.now()
+    for (;;) {
+      const [lease] = await ch.rows<{ watermark: number }>(`SELECT watermark FROM ${db}.processor FINAL WHERE name = 'main'`)
+      if (lease && lease.watermark > asked) return
+      if (Date.now() - asked > SETTLE_TIMEOUT_MS)
+        throw new Error('sessions and stages have not caught up with the events in a minute: is `waymark process` running against this store?')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  const notYet = (what: string) => async () => {
+    throw new Error(`${what} is not available on a ClickHouse store yet: run it on SQLite (see issue 12 in the README)`)
+  }
+
+  const readPerson = async (siteId: string, row: Row) => {
+    const visitorIds = await visitorsOfPerson(siteId, row.id as string)
+    const [activity] = await ch.rows<{ firstSeen: number | null; lastSeen: number | null; events: number }>(
+      `SELECT if(count() = 0, NULL, min(occurred_at)) AS firstSeen, if(count() = 0, NULL, max(occurred_at)) AS lastSeen, count() AS events
+       FROM ${db}.events FINAL WHERE site_id = ${sqlString(siteId)} AND visitor_id IN ${sqlList(visitorIds)} AND kind != 'page_engagement'`,
+    )
+    return { person: personFrom(row), activity, visitorIds }
+  }
+  const personFrom = (r: Row) => ({
+    id: r.id as string, siteId: r.site_id as string, userId: r.user_id as string | null, email: r.email as string | null,
+    companyId: r.company_id as string | null, companySource: r.company_source as PersonRow['companySource'], createdAt: r.created_at as number,
+  })
+  const companyFrom = (r: Row) => ({
+    id: r.id as string, siteId: r.site_id as string, groupId: r.group_id as string | null, domain: r.domain as string | null, createdAt: r.created_at as number,
+  })
+  const REF_COLUMNS: Record<string, string> = { id: 'id', email: 'email', userId: 'user_id', domain: 'domain', groupId: 'group_id' }
+  const byRef = async (table: 'people' | 'companies', siteId: string, ref: object) => {
+    const [key, value] = Object.entries(ref)[0] as [string, string]
+    const [row] = await ch.rows<Row>(`SELECT * FROM ${live(table, `site_id = ${sqlString(siteId)}`)} AND ${REF_COLUMNS[key]} = ${sqlString(value)} LIMIT 1`)
+    return row
+  }
+
+  const store: Store = {
+    async appendEvents(events) {
+      await ch.insert('events', events.map(eventRow))
+    },
+
+    async *queryEvents(query) {
+      const conditions = [`site_id = ${sqlString(query.siteId)}`, `kind != 'page_engagement'`]
+      if (query.personId) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
+      if (query.visitorId) conditions.push(`visitor_id = ${sqlString(query.visitorId)}`)
+      if (query.from !== undefined) conditions.push(`occurred_at >= ${sqlNumber(query.from)}`)
+      if (query.to !== undefined) conditions.push(`occurred_at < ${sqlNumber(query.to)}`)
+      if (query.kinds) conditions.push(`kind IN ${sqlList(query.kinds)}`)
+      const columns = STORED_EVENT_COLUMNS.join(', ')
+      for await (const rows of paged((after) => `SELECT ${columns} FROM ${db}.events FINAL WHERE ${conditions.join(' AND ')} AND ${after} ORDER BY occurred_at, id`, ['occurred_at', 'id'])) {
+        const visitors = new Set(rows.map((r) => r.visitor_id as string))
+        // A page view's engagement: the largest reported, as on SQLite.
+        const pageviews = rows.filter((r) => r.kind === 'pageview').map((r) => r.id as string)
+        const engagement = new Map(
+          (pageviews.length
+            ? await ch.rows<{ name: string; depth: number; ms: number }>(
+                `SELECT name, max(ifNull(scroll_depth, 0)) AS depth, max(ifNull(engaged_ms, 0)) AS ms FROM ${db}.events
+                 WHERE site_id = ${sqlString(query.siteId)} AND visitor_id IN ${sqlList(visitors)} AND kind = 'page_engagement' AND name IN ${sqlList(pageviews)} GROUP BY name`,
+              )
+            : []
+          ).map((r) => [r.name, r]),
+        )
+        const people = await personOfVisitors(query.siteId, visitors)
+        const sessions = query.sessionIds === false ? undefined : await sessionsOfVisitors(query.siteId, visitors, rows[rows.length - 1].occurred_at as number)
+        for (const row of rows) {
+          const engaged = row.kind === 'pageview' ? engagement.get(row.id as string) : undefined
+          if (engaged) Object.assign(row, { scroll_depth: engaged.depth, engaged_ms: engaged.ms })
+          const event = eventFromRow(row)
+          let sessionId: string | null = null
+          if (sessions && !event.isBot) {
+            const own = sessions.get(event.visitorId) ?? []
+            for (let i = own.length - 1; i >= 0; i--)
+              if (own[i].started_at <= event.occurredAt) {
+                sessionId = own[i].id
+                break
+              }
+          }
+          yield Object.assign(event, { personId: people.get(event.visitorId) ?? null, sessionId }) satisfies EventRecord
+        }
+      }
+    },
+
+    settle,
+
+    async *querySessions(query) {
+      const conditions = [`site_id = ${sqlString(query.siteId)}`]
+      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
+      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+      if (query.visitorId) conditions.push(`visitor_id = ${sqlString(query.visitorId)}`)
+      if (query.personId) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
+      const table = live('sessions', `site_id = ${sqlString(query.siteId)}`)
+      for await (const rows of paged((after) => `SELECT * FROM ${table} AND ${conditions.join(' AND ')} AND ${after} ORDER BY started_at, id`, ['started_at', 'id'])) {
+        const people = await personOfVisitors(query.siteId, rows.map((r) => r.visitor_id as string))
+        const companies = new Map(
+          (await ch.rows<{ id: string; company_id: string | null }>(`SELECT id, company_id FROM ${live('people', `site_id = ${sqlString(query.siteId)} AND id IN ${sqlList(new Set(people.values()))}`)}`)).map((r) => [r.id, r.company_id]),
+        )
+        const stages = new Map<string, Record<string, string | null>>()
+        for (const s of await ch.rows<{ session_id: string; journey: string; stage: string | null }>(
+          `SELECT session_id, journey, stage FROM ${live('session_stages', `session_id IN ${sqlList(rows.map((r) => r.id as string))}`)} ORDER BY session_id, journey`,
+        ))
+          (stages.get(s.session_id) ?? stages.set(s.session_id, {}).get(s.session_id)!)[s.journey] = s.stage
+        for (const row of rows) {
+          const own = stages.get(row.id as string) ?? {}
+          if (query.journey !== undefined && query.stage !== undefined && own[query.journey] !== query.stage) continue
+          const personId = people.get(row.visitor_id as string) ?? null
+          const session: SessionRecord = sessionFromRow({
+            ...(row as Record<string, string | number | null>), duration_ms: (row.ended_at as number) - (row.started_at as number),
+            person_id: personId, company_id: personId ? (companies.get(personId) ?? null) : null, stages: null,
+          })
+          session.stages = own
+          yield session
+        }
+      }
+    },
+
+    async *queryPeople(query: OwnerQuery) {
+      const table = live('people', `site_id = ${sqlString(query.siteId)}`)
+      for await (const rows of paged((after) => `SELECT * FROM ${table} AND ${after} ORDER BY id`, ['id'])) {
+        const ids = rows.map((r) => r.id as string)
+        const visitorsOf = new Map(ids.map((id) => [id, [] as string[]]))
+        for (const r of await ch.rows<{ visitor_id: string; person_id: string }>(
+          `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(query.siteId)}`)} AND person_id IN ${sqlList(ids)}`,
+        ))
+          visitorsOf.get(r.person_id)?.push(r.visitor_id)
+        const range = query.from === undefined && query.to === undefined ? undefined : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
+        const activity = await sessionActivity(query.siteId, visitorsOf, range)
+        const places = await positions(query.siteId, 'person', ids, query.journey)
+        const traits = await traitsOf(ids)
+        for (const row of rows) {
+          const id = row.id as string
+          const { inRange, ...active } = activity.get(id)!
+          const place = places.get(id) ?? noPosition(query.journey)
+          if (range && !inRange) continue
+          if (query.stage !== undefined && place.stage !== query.stage) continue
+          yield { ...personFrom(row), ...active, ...place, traits: plainTraits(traits.get(id)), visitorIds: visitorsOf.get(id)!.length } satisfies PersonRow
+        }
+      }
+    },
+
+    async *queryCompanies(query: OwnerQuery) {
+      const table = live('companies', `site_id = ${sqlString(query.siteId)}`)
+      for await (const rows of paged((after) => `SELECT * FROM ${table} AND ${after} ORDER BY id`, ['id'])) {
+        const ids = rows.map((r) => r.id as string)
+        const people = await ch.rows<{ id: string; company_id: string }>(
+          `SELECT id, company_id FROM ${live('people', `site_id = ${sqlString(query.siteId)}`)} AND company_id IN ${sqlList(ids)}`,
+        )
+        const companyOf = new Map(people.map((p) => [p.id, p.company_id]))
+        const visitorsOf = new Map(ids.map((id) => [id, [] as string[]]))
+        for (const r of await ch.rows<{ visitor_id: string; person_id: string }>(
+          `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(query.siteId)}`)} AND person_id IN ${sqlList(companyOf.keys())}`,
+        ))
+          visitorsOf.get(companyOf.get(r.person_id)!)?.push(r.visitor_id)
+        const range = query.from === undefined && query.to === undefined ? undefined : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
+        const activity = await sessionActivity(query.siteId, visitorsOf, range)
+        const places = await positions(query.siteId, 'company', ids, query.journey)
+        const traits = await traitsOf(ids)
+        for (const row of rows) {
+          const id = row.id as string
+          const { inRange, ...active } = activity.get(id)!
+          const place = places.get(id) ?? noPosition(query.journey)
+          if (range && !inRange) continue
+          if (query.stage !== undefined && place.stage !== query.stage) continue
+          yield {
+            ...companyFrom(row), ...active, ...place, traits: plainTraits(traits.get(id)), people: people.filter((p) => p.company_id === id).length,
+          } satisfies CompanyRow
+        }
+      }
+    },
+
+    async *queryTransitions(query) {
+      const conditions = [`moved = 1`]
+      if (query.from !== undefined) conditions.push(`entered_at >= ${sqlNumber(query.from)}`)
+      if (query.to !== undefined) conditions.push(`entered_at < ${sqlNumber(query.to)}`)
+      const keyed = [`site_id = ${sqlString(query.siteId)}`]
+      if (query.journey !== undefined) keyed.push(`journey = ${sqlString(query.journey)}`)
+      if (query.stage !== undefined) keyed.push(`stage = ${sqlString(query.stage)}`)
+      if (query.ownerType !== undefined) keyed.push(`owner_type = ${sqlString(query.ownerType)}`)
+      const table = live('stage_entries', keyed.join(' AND '))
+      const keys = ['entered_at', 'owner_type', 'owner_id', 'journey', 'stage']
+      for await (const rows of paged((after) => `SELECT * FROM ${table} AND ${conditions.join(' AND ')} AND ${after} ORDER BY ${keys.join(', ')}`, keys)) {
+        const touches = await touchesOf(query.siteId, rows)
+        for (const r of rows) {
+          const s = touches.get(r.session_id as string)
+          yield {
+            siteId: r.site_id as string, ownerType: r.owner_type as 'person', ownerId: r.owner_id as string, journey: r.journey as string,
+            from: r.moved_from as string | null, to: r.stage as string, at: r.entered_at as number, sessionId: r.session_id as string,
+            channel: s?.channel ?? null, source: s?.source ?? null, medium: s?.medium ?? null, campaign: s?.campaign ?? null,
+          }
+        }
+      }
+    },
+
+    async *queryStageEntries(siteId, journey) {
+      const table = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)
+      const keys = ['owner_type', 'owner_id', 'stage']
+      for await (const rows of paged((after) => `SELECT * FROM ${table} AND ${after} ORDER BY ${keys.join(', ')}`, keys)) {
+        const touches = await touchesOf(siteId, rows)
+        for (const r of rows) {
+          const s = touches.get(r.session_id as string)
+          yield {
+            ownerType: r.owner_type as 'person', ownerId: r.owner_id as string, stage: r.stage as string, at: r.entered_at as number,
+            sessionId: r.session_id as string, channel: r.channel as string | null, source: s?.source ?? null, medium: s?.medium ?? null,
+            campaign: r.campaign as string | null, page: r.page as string | null,
+          }
+        }
+      }
+    },
+
+    async ownerJourney(siteId, owner, journey) {
+      const where = `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)} AND owner_type = ${sqlString(owner.type)} AND owner_id = ${sqlString(owner.id)}`
+      const [current] = await ch.rows<{ stage: string | null; score: number }>(`SELECT stage, score FROM ${live('owner_stages', where)}`)
+      const entries = (await ch.rows<Row>(
+        `SELECT stage, entered_at, session_id, channel, campaign, page, moved, moved_from FROM ${live('stage_entries', where)} ORDER BY entered_at`,
+      )).map((r) => ({
+        stage: r.stage as string, at: r.entered_at as number, sessionId: r.session_id as string, channel: r.channel as EntryRow['channel'],
+        campaign: r.campaign as EntryRow['campaign'], page: r.page as EntryRow['page'], moved: r.moved as 0 | 1, movedFrom: r.moved_from as string | null,
+      })) satisfies EntryRow[]
+      const known = config.journeys.find((j) => j.name === journey)
+      return {
+        stage: current?.stage ?? null,
+        score: current?.score ?? 0,
+        entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
+        transitions: known ? transitionsFromEntries(known, entries) : [],
+      }
+    },
+
+    async stageCounts(siteId, journey) {
+      const rows = await ch.rows<{ stage: string; people: number; visitors: number; companies: number }>(
+        `SELECT stage, countIf(owner_type = 'person') AS people, countIf(owner_type = 'visitor') AS visitors, countIf(owner_type = 'company') AS companies
+         FROM ${live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)} GROUP BY stage`,
+      )
+      const counts = new Map(rows.map((r) => [r.stage, r]))
+      return (config.journeys.find((j) => j.name === journey)?.stages ?? []).map(({ name }) => ({
+        stage: name, people: counts.get(name)?.people ?? 0, visitors: counts.get(name)?.visitors ?? 0, companies: counts.get(name)?.companies ?? 0,
+      }))
+    },
+
+    async findPerson(siteId, ref) {
+      const row = await byRef('people', siteId, ref)
+      if (!row) return
+      const { person, activity, visitorIds } = await readPerson(siteId, row)
+      const companyRow = person.companyId ? (await ch.rows<Row>(`SELECT * FROM ${live('companies', `site_id = ${sqlString(siteId)} AND id = ${sqlString(person.companyId)}`)}`))[0] : undefined
+      const traits = await traitsOf([person.id, ...(companyRow ? [companyRow.id as string] : [])])
+      return {
+        ...person, ...activity, traits: traits.get(person.id) ?? {}, visitorIds,
+        company: companyRow ? { ...companyFrom(companyRow), traits: traits.get(companyRow.id as string) ?? {} } : null,
+      } satisfies PersonRecord
+    },
+
+    async findCompany(siteId, ref) {
+      const row = await byRef('companies', siteId, ref)
+      if (!row) return
+      const company = companyFrom(row)
+      const people = await ch.rows<Row>(`SELECT * FROM ${live('people', `site_id = ${sqlString(siteId)}`)} AND company_id = ${sqlString(company.id)} ORDER BY created_at`)
+      const traits = await traitsOf([company.id, ...people.map((p) => p.id as string)])
+      const members = []
+      for (const p of people) {
+        const { person, activity } = await readPerson(siteId, p)
+        members.push({ ...person, ...activity, traits: traits.get(person.id) ?? {} })
+      }
+      return { ...company, traits: traits.get(company.id) ?? {}, people: members } satisfies CompanyRecord
+    },
+
+    rebuild: notYet('Recomputing sessions and stages with `waymark rebuild`'),
+    erasePerson: notYet('Erasing a person'),
+
+    async deleteEventsBefore(siteId, before) {
+      const where = `site_id = ${sqlString(siteId)} AND occurred_at < ${sqlNumber(before)}`
+      const [{ events }] = await ch.rows<{ events: number }>(`SELECT count() AS events FROM ${db}.events WHERE ${where}`)
+      if (events) await ch.exec(`ALTER TABLE ${db}.events DELETE WHERE ${where}`)
+      return events
+    },
+
+    async addSite(site) {
+      await ch.insert('sites', [{
+        id: site.id, domain: site.domain, write_key_hash: site.writeKeyHash, read_token_hash: site.readTokenHash, admin_token_hash: site.adminTokenHash,
+        created_at: site.createdAt, retention_days: site.retentionDays, honor_privacy_signals: site.honorPrivacySignals ? 1 : 0, _version: Date.now(),
+      }])
+    },
+    async updateSite(id, settings) {
+      const site = await store.findSite(id)
+      if (!site) return
+      const next = { ...site, ...settings }
+      await ch.insert('sites', [{
+        id, domain: next.domain, write_key_hash: next.writeKeyHash, read_token_hash: next.readTokenHash, admin_token_hash: next.adminTokenHash,
+        created_at: next.createdAt, retention_days: next.retentionDays, honor_privacy_signals: next.honorPrivacySignals ? 1 : 0,
+        // Later than the row it replaces, whatever this machine's clock says.
+        _version: Math.max(Date.now(), ((await ch.rows<{ v: number }>(`SELECT max(_version) AS v FROM ${db}.sites WHERE id = ${sqlString(id)}`))[0]?.v ?? 0) + 1),
+      }])
+    },
+    async findSite(id) {
+      const [row] = await ch.rows<Row>(`SELECT * FROM ${db}.sites FINAL WHERE id = ${sqlString(id)}`)
+      return row && siteFromRow(row)
+    },
+    async listSites() {
+      return (await ch.rows<Row>(`SELECT * FROM ${db}.sites FINAL ORDER BY created_at`)).map(siteFromRow)
+    },
+
+    // Stage alerts live in the SQLite store only so far: a ClickHouse store has no hooks.
+    addAlertHook: notYet('Stage alerts'),
+    async listAlertHooks() {
+      return []
+    },
+    async removeAlertHook() {
+      return undefined
+    },
+    enqueueAlert: notYet('Stage alerts'),
+    async claimAlerts() {
+      return []
+    },
+    recordAlertAttempt: notYet('Stage alerts'),
+    async alertLog() {
+      return []
+    },
+
+    async writable() {
+      return ch.rows('SELECT 1').then(() => true, () => false)
+    },
+    close: () => ch.close(),
+  }
+
+  /** Each session's channel and source, for the touches that moved owners. */
+  async function touchesOf(siteId: string, rows: Row[]) {
+    const ids = new Set(rows.map((r) => r.session_id as string))
+    const sessions = await ch.rows<{ id: string; channel: string | null; source: string | null; medium: string | null; campaign: string | null }>(
+      `SELECT id, channel, source, medium, campaign FROM ${live('sessions', `site_id = ${sqlString(siteId)} AND id IN ${sqlList(ids)}`)}`,
+    )
+    return new Map(sessions.map((s) => [s.id, s]))
+  }
+
+  return store
+}

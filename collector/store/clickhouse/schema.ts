@@ -1,0 +1,98 @@
+import Database from 'better-sqlite3'
+import { migrate } from '../sqlite'
+import type { ClickHouse } from './connection'
+
+/**
+ * The derived tables the processor publishes to ClickHouse, with the columns ClickHouse sorts
+ * them by. The sort key holds the row's SQLite primary key (and site_id, fixed for a row), so
+ * ReplacingMergeTree keeps one row per key: the one of the highest _version, or a tombstone
+ * (_deleted = 1) when the processor removed it.
+ */
+export const MIRRORED_TABLES = {
+  sessions: ['site_id', 'id'],
+  session_stages: ['session_id', 'journey'],
+  stage_entries: ['site_id', 'journey', 'owner_type', 'owner_id', 'stage'],
+  owner_stages: ['site_id', 'journey', 'owner_type', 'owner_id'],
+  people: ['site_id', 'id'],
+  companies: ['site_id', 'id'],
+  identities: ['site_id', 'visitor_id'],
+  traits: ['subject_id', 'key'],
+} as const satisfies Record<string, readonly string[]>
+export type MirroredTable = keyof typeof MIRRORED_TABLES
+
+/** Events are sorted by visitor, so one visitor's events stay together (on one shard, on a cluster). */
+const EVENTS_ORDER = ['site_id', 'visitor_id', 'id']
+
+export interface Column {
+  name: string
+  /** The ClickHouse type. */
+  type: string
+}
+
+/**
+ * The columns of a SQLite table, as ClickHouse types: one schema, SQLite's, so both engines hold
+ * the same columns by construction. Read from a fresh in-memory SQLite database at its latest migration.
+ */
+export function columnsLikeSqlite(): Record<string, Column[]> {
+  const db = new Database(':memory:')
+  try {
+    migrate(db)
+    const tables = ['events', 'sites', ...Object.keys(MIRRORED_TABLES)]
+    return Object.fromEntries(
+      tables.map((table) => {
+        const sortedBy: readonly string[] = table === 'events' ? EVENTS_ORDER : table === 'sites' ? ['id'] : MIRRORED_TABLES[table as MirroredTable]
+        const info = db.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[]
+        return [
+          table,
+          info.map((c) => {
+            const base = c.type === 'INTEGER' ? 'Int64' : c.type === 'REAL' ? 'Float64' : 'String'
+            const nullable = !c.notnull && !c.pk && !sortedBy.includes(c.name)
+            return { name: c.name, type: nullable ? `Nullable(${base})` : base }
+          }),
+        ]
+      }),
+    )
+  } finally {
+    db.close()
+  }
+}
+
+const columnList = (columns: Column[]) => columns.map((c) => `${c.name} ${c.type}`).join(', ')
+
+/** Each step a list of statements; `{db}` stands for the database. Append steps, never edit one. */
+function migrations(): string[][] {
+  const columns = columnsLikeSqlite()
+  const mirrored = Object.entries(MIRRORED_TABLES).map(
+    ([table, sortedBy]) =>
+      `CREATE TABLE IF NOT EXISTS {db}.${table} (${columnList(columns[table])}, _version UInt64, _deleted UInt8)
+       ENGINE = ReplacingMergeTree(_version) ORDER BY (${sortedBy.join(', ')})`,
+  )
+  return [
+    [
+      // The last row written for an id is kept: a retry to another collector stores the event once.
+      `CREATE TABLE IF NOT EXISTS {db}.events (${columnList(columns.events)}) ENGINE = ReplacingMergeTree ORDER BY (${EVENTS_ORDER.join(', ')})`,
+      `CREATE TABLE IF NOT EXISTS {db}.sites (${columnList(columns.sites)}, _version UInt64) ENGINE = ReplacingMergeTree(_version) ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS {db}.processor (name String, holder String, expires_at Int64, watermark Int64, _version UInt64)
+       ENGINE = ReplacingMergeTree(_version) ORDER BY name`,
+      ...mirrored,
+    ],
+  ]
+}
+
+/**
+ * Creates or upgrades the database's tables. Every statement is idempotent, so collectors that
+ * start together may all run it.
+ */
+export async function ensureSchema(ch: ClickHouse): Promise<void> {
+  const db = ch.target.database
+  await ch.exec(`CREATE DATABASE IF NOT EXISTS ${db}`)
+  await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32) ENGINE = ReplacingMergeTree ORDER BY version`)
+  const [{ current }] = await ch.rows<{ current: number }>(`SELECT max(version) AS current FROM ${db}.schema_migrations`)
+  const steps = migrations()
+  if (current > steps.length)
+    throw new Error(`the ClickHouse database ${db} is at schema version ${current}, newer than this Waymark knows (${steps.length}): upgrade Waymark`)
+  for (let version = current; version < steps.length; version++) {
+    for (const statement of steps[version]) await ch.exec(statement.replaceAll('{db}', db))
+    await ch.insert('schema_migrations', [{ version: version + 1 }])
+  }
+}

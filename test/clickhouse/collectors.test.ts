@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ulid } from 'ulid'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCollector, type RunningCollector } from '../../collector/server'
+import { addSite, hashSecret, randomToken } from '../../collector/sites'
+import { runProcessor } from '../../collector/store/clickhouse/processor'
+import type { EventRecord } from '../../collector/store/types'
+import { batch, CHROME_UA, pageview } from '../collector/helpers'
+import { startClickHouse, type RunningClickHouse } from './server'
+
+describe('several collectors writing to one ClickHouse', () => {
+  let clickhouse: RunningClickHouse
+  let dir: string
+  let a: RunningCollector
+  let b: RunningCollector
+  let siteId: string
+  let readToken: string
+  const stopProcessor = new AbortController()
+  let processor: Promise<void>
+
+  const post = (collector: RunningCollector, body: unknown) =>
+    fetch(`${collector.url}/e`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'text/plain', Origin: 'https://www.example.com', 'User-Agent': CHROME_UA },
+    })
+  const eventsOf = async (visitorId: string) => {
+    const found: EventRecord[] = []
+    for await (const event of b.store.queryEvents({ siteId, visitorId })) found.push(event)
+    return found
+  }
+
+  beforeAll(async () => {
+    clickhouse = await startClickHouse()
+    dir = mkdtempSync(join(tmpdir(), 'waymark-collectors-'))
+    const storeUrl = clickhouse.storeUrl('shared')
+    const start = (name: string) => startCollector({ port: 0, host: '127.0.0.1', dbPath: join(dir, `${name}-unused.db`), storeUrl, maxLoopLagMs: Infinity })
+    ;[a, b] = [await start('a'), await start('b')]
+    ;({ site: { id: siteId }, readToken } = await addSite(a.store, 'example.com'))
+    processor = runProcessor({ storeUrl, workPath: join(dir, 'processor.db'), signal: stopProcessor.signal })
+  })
+
+  afterAll(async () => {
+    stopProcessor.abort()
+    await processor
+    await a?.close()
+    await b?.close()
+    await clickhouse?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('stores an event once when the tag retries it against another collector', async () => {
+    const visitor = ulid()
+    const now = Date.now()
+    const sent = batch(siteId, [pageview({ id: ulid(), t: now - 2000 }), pageview({ id: ulid(), t: now - 1000, u: 'https://www.example.com/pricing' })], { v: visitor })
+    for (const collector of [a, b, a]) expect((await post(collector, sent)).status).toBe(200)
+    await b.store.settle()
+    const stored = await eventsOf(visitor)
+    expect(stored.map((e) => e.id).sort()).toEqual(sent.e.map((e) => e.id).sort())
+    const sessions = []
+    for await (const session of a.store.querySessions({ siteId, visitorId: visitor })) sessions.push(session)
+    expect(sessions).toHaveLength(1)
+    expect(sessions[0]).toMatchObject({ pageviews: 2, events: 2, entryPath: '/', exitPath: '/pricing' })
+  })
+
+  it('refuses a malformed event with its reason, and keeps the valid one beside it', async () => {
+    const visitor = ulid()
+    const good = pageview({ id: ulid() })
+    const response = await post(a, batch(siteId, [good, { id: ulid(), k: 'p', t: 'yesterday' }], { v: visitor }))
+    expect(response.status).toBe(400)
+    const reply = await response.json()
+    expect(reply.accepted).toBe(1)
+    expect(reply.rejected[0]).toMatchObject({ index: 1 })
+    expect(reply.rejected[0].reason).toEqual(expect.any(String))
+    await a.store.settle()
+    expect((await eventsOf(visitor)).map((e) => e.id)).toEqual([good.id])
+  })
+
+  it('joins a visit and a sign-up that reached different collectors into one person and one session', async () => {
+    const visitor = ulid()
+    const now = Date.now()
+    expect((await post(a, batch(siteId, [pageview({ id: ulid(), t: now - 5000, u: 'https://www.example.com/demo' })], { v: visitor }))).status).toBe(200)
+    const identify = { id: ulid(), k: 'i', t: now - 1000, u: 'https://www.example.com/demo', n: 'jane@acme-corp.example', p: { firstName: 'Jane' } }
+    expect((await post(b, batch(siteId, [identify], { v: visitor }))).status).toBe(200)
+    await a.store.settle()
+    const person = await a.store.findPerson(siteId, { email: 'jane@acme-corp.example' })
+    expect(person).toMatchObject({ visitorIds: [visitor], traits: { firstName: { value: 'Jane' } }, company: { domain: 'acme-corp.example' } })
+    const sessions = []
+    for await (const session of b.store.querySessions({ siteId, personId: person!.id })) sessions.push(session)
+    expect(sessions).toHaveLength(1)
+    expect(sessions[0]).toMatchObject({ personId: person!.id, companyId: person!.company!.id, events: 2 })
+  })
+
+  it('refuses a read token replaced through one collector on every collector within seconds', async () => {
+    const ask = (collector: RunningCollector, token: string) =>
+      fetch(`${collector.url}/api/reports/funnel`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.status)
+    expect(await ask(b, readToken)).toBe(200)
+    const replacement = 'rt_' + randomToken(32)
+    await a.store.updateSite(siteId, { readTokenHash: hashSecret(replacement) })
+    const changed = Date.now()
+    while ((await ask(b, readToken)) !== 401) {
+      expect(Date.now() - changed).toBeLessThan(10_000)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(await ask(b, replacement)).toBe(200)
+    expect(await ask(a, readToken)).toBe(401)
+  })
+})

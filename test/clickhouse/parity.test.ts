@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATASET_NAMES } from '../../collector/export/datasets'
+import { exportRows, parseExport } from '../../collector/export/export'
+import { runReport, REPORTS } from '../../collector/reports'
+import { addSite } from '../../collector/sites'
+import { DEFAULT_CONFIG } from '../../collector/stages/config'
+import { openClickHouseStore } from '../../collector/store/clickhouse'
+import { runProcessor } from '../../collector/store/clickhouse/processor'
+import { openSqliteStore } from '../../collector/store/sqlite'
+import type { Store, StoredEvent } from '../../collector/store/types'
+import { eventMaker, generateTraffic, random, shuffledBatches, type GeneratedVisitor } from '../fixtures/traffic'
+import { startClickHouse, type RunningClickHouse } from './server'
+
+const SEPTEMBER = Date.UTC(2026, 8, 1)
+const AS_OF = Date.UTC(2026, 9, 20)
+const RANGE = { from: '2026-09-01', to: '2026-10-20' }
+
+/** Page views left with their engagement reported, some twice, and a few forms filled field by field. */
+function moreOfAVisit(siteId: string, events: StoredEvent[]): StoredEvent[] {
+  const rnd = random(77)
+  const event = eventMaker(siteId, rnd)
+  const extra: StoredEvent[] = []
+  const pageviews = events.filter((e) => e.kind === 'pageview')
+  for (const [i, view] of pageviews.entries()) {
+    if (i % 3 === 0) continue
+    const report = (depth: number, ms: number) =>
+      event(view.visitorId, view.occurredAt + 30_000, { kind: 'page_engagement', name: view.id, path: view.path, props: { scrollDepth: depth, engagedMs: ms } })
+    extra.push(report(40 + (i % 50), 5_000 + i * 10))
+    if (i % 5 === 0) extra.push(report(90, 2_000))
+  }
+  for (const start of events.filter((e) => e.kind === 'form_start'))
+    for (const [n, field] of ['email', 'company', 'role'].entries())
+      extra.push(event(start.visitorId, start.occurredAt + 1 + n, { kind: 'form_field', name: start.name, path: start.path, props: { field, type: 'text' } }))
+  for (const view of pageviews.filter((e) => e.path === '/pricing'))
+    extra.push(event(view.visitorId, view.occurredAt + 2_000, { kind: 'cta', name: 'Book demo', path: view.path, props: { placement: 'hero' } }))
+  const lead = events.find((e) => e.kind === 'identify' && !e.name!.endsWith('@gmail.com'))!
+  extra.push(event(lead.visitorId, lead.occurredAt + 5, { kind: 'group', name: 'acme-account', path: lead.path, props: { name: 'Acme', industry: 'software' } }))
+  extra.push(event('bot-visitor', SEPTEMBER + 86_400_000, { isBot: true, browser: 'Googlebot' }))
+  return extra
+}
+
+describe('ClickHouse and SQLite, fed the same month of traffic, answer the same', () => {
+  let clickhouse: RunningClickHouse
+  let dir: string
+  let sqlite: Store
+  let ch: Store
+  let siteId: string
+  let visitors: GeneratedVisitor[]
+  const stopProcessor = new AbortController()
+  let processor: Promise<void>
+
+  beforeAll(async () => {
+    clickhouse = await startClickHouse()
+    dir = mkdtempSync(join(tmpdir(), 'waymark-parity-'))
+    sqlite = openSqliteStore(join(dir, 'waymark.db'))
+    ch = await openClickHouseStore(clickhouse.storeUrl('parity'))
+    const { site } = await addSite(sqlite, 'example.com')
+    await ch.addSite(site)
+    siteId = site.id
+    const traffic = generateTraffic({ siteId, visitors: 300, seed: 12, start: SEPTEMBER })
+    visitors = traffic.visitors
+    // In small batches, out of order, each received as it is sent (as a live collector stamps them).
+    const events = [...traffic.events, ...moreOfAVisit(siteId, traffic.events)]
+    processor = runProcessor({ storeUrl: clickhouse.storeUrl('parity'), workPath: join(dir, 'processor.db'), signal: stopProcessor.signal })
+    const batches = shuffledBatches(events, 3)
+    for (let i = 0; i < batches.length; i += 50) {
+      const group = batches.slice(i, i + 50).map((batch) => batch.map((e) => ({ ...e, receivedAt: Date.now() })))
+      for (const batch of group) await sqlite.appendEvents(batch)
+      // A collector commits the batches that arrive together in one insert.
+      await ch.appendEvents(group.flat())
+    }
+    await Promise.all([sqlite.settle(), ch.settle()])
+  }, 120_000)
+
+  afterAll(async () => {
+    stopProcessor.abort()
+    await processor
+    await ch?.close()
+    await sqlite?.close()
+    await clickhouse?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const report = (store: Store, name: string, params: Record<string, string> = {}) =>
+    runReport(store, DEFAULT_CONFIG, siteId, name, { ...RANGE, ...params }, AS_OF)
+
+  it.each(REPORTS.filter((name) => name !== 'timeline'))('the %s report', async (name) => {
+    const [fromSqlite, fromClickHouse] = [await report(sqlite, name), await report(ch, name)]
+    expect(JSON.stringify(fromSqlite).length).toBeGreaterThan(100)
+    expect(fromClickHouse).toEqual(fromSqlite)
+  })
+
+  it('each known person’s timeline, and a company’s', async () => {
+    const known = visitors.filter((v) => v.email)
+    expect(known.length).toBeGreaterThan(50)
+    for (const v of known.slice(0, 40)) {
+      const [a, b] = [await report(sqlite, 'timeline', { email: v.email! }), await report(ch, 'timeline', { email: v.email! })]
+      expect(b).toEqual(a)
+    }
+    const domain = known.find((v) => !v.email!.endsWith('@gmail.com'))!.email!.split('@')[1]
+    expect(await report(ch, 'timeline', { domain })).toEqual(await report(sqlite, 'timeline', { domain }))
+  })
+
+  it.each(DATASET_NAMES)('the %s export, byte for byte', async (dataset) => {
+    const read = async (store: Store) => {
+      let text = ''
+      const decoder = new TextDecoder()
+      for await (const chunk of exportRows(store, parseExport(siteId, DEFAULT_CONFIG, { dataset, format: 'csv' }))) text += decoder.decode(chunk, { stream: true })
+      return text
+    }
+    const [a, b] = [await read(sqlite), await read(ch)]
+    expect(a.split('\n').length).toBeGreaterThan(2)
+    expect(b).toBe(a)
+  })
+
+  it('people, companies and journeys, looked up one by one', async () => {
+    for (const v of visitors.filter((v) => v.email).slice(0, 30)) {
+      const [a, b] = [await sqlite.findPerson(siteId, { email: v.email! }), await ch.findPerson(siteId, { email: v.email! })]
+      expect(b).toEqual(a)
+      for (const journey of DEFAULT_CONFIG.journeys)
+        expect(await ch.ownerJourney(siteId, { type: 'person', id: a!.id }, journey.name)).toEqual(await sqlite.ownerJourney(siteId, { type: 'person', id: a!.id }, journey.name))
+    }
+    const company = await sqlite.findCompany(siteId, { groupId: 'acme-account' })
+    expect(company?.people.length).toBeGreaterThan(0)
+    expect(await ch.findCompany(siteId, { groupId: 'acme-account' })).toEqual(company)
+    for (const journey of DEFAULT_CONFIG.journeys) expect(await ch.stageCounts(siteId, journey.name)).toEqual(await sqlite.stageCounts(siteId, journey.name))
+  })
+})
