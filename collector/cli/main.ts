@@ -14,6 +14,7 @@ import { normalizeEmail } from '../identity/free-mail'
 import { addSite, hashSecret, newAdminToken, newReadToken, newWriteKey, scriptTag } from '../sites'
 import type { Site, SiteSettings } from '../store/types'
 import { describeStore, openStore } from '../store/open'
+import { migrateToClickHouse } from '../store/clickhouse/migrate'
 import { runProcessor } from '../store/clickhouse/processor'
 
 const USAGE = `Usage: waymark <command> [options]
@@ -30,6 +31,9 @@ Commands:
   person delete <email|user id>
                         erase a person: their events, sessions, stage history, identity and traits
   rebuild               recompute every session and journey stage from the stored events
+  migrate --to <url>    copy this SQLite installation's sites and events (--db) to ClickHouse
+                        (clickhouse://host:8123/database); resumes where an interrupted copy stopped, and checks
+                        each site's count of events on both sides
   process               with --store clickhouse://…: fold the events every collector writes into sessions, people
                         and stages (one runs at a time; start a second anywhere to take over if the first dies;
                         --work <file>: its working SQLite file, default ./data/processor.db)
@@ -278,6 +282,22 @@ async function processCommand(flags: Flags) {
   await runProcessor({ storeUrl: config.storeUrl, workPath, config: config.journeys, signal: stop.signal, log: console.log })
 }
 
+async function migrateCommand(flags: Flags) {
+  const config = resolveConfig(flags)
+  if (!flags.to || !/^clickhouses?:\/\//.test(flags.to)) throw new Error('say where to: waymark migrate --to clickhouse://host:8123/database')
+  const stop = new AbortController()
+  process.once('SIGINT', () => (console.log('SIGINT: stopping after this chunk; run the same command again to resume'), stop.abort()))
+  const started = Date.now()
+  const result = await migrateToClickHouse({ dbPath: config.dbPath, storeUrl: flags.to, signal: stop.signal, log: console.log })
+  for (const c of result.counts)
+    console.log(`  ${c.domain} (${c.siteId}): ${c.sqlite} events in SQLite, ${c.clickhouse} in ClickHouse${c.sqlite === c.clickhouse ? '' : '  MISMATCH'}`)
+  if (!result.complete) return console.log(`Stopped after copying ${result.copied} events: run the same command to resume.`)
+  const mismatched = result.counts.filter((c) => c.sqlite !== c.clickhouse)
+  if (mismatched.length) throw new Error(`the counts differ for ${mismatched.map((c) => c.domain).join(', ')}: run the same command again, then check the ClickHouse server's log`)
+  console.log(`Copied ${result.copied} events of ${result.sites} site(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; every count matches.
+Next: point the collectors at it (waymark start --store ${flags.to}) and run one waymark process: it folds the copied history into sessions and stages.`)
+}
+
 /** Commands that replace one of a site's secrets. */
 const NEW_SECRET: Record<string, { name: string; make: () => string; hash: 'writeKeyHash' | 'readTokenHash' | 'adminTokenHash' }> = {
   'write-key': { name: 'write key', make: newWriteKey, hash: 'writeKeyHash' },
@@ -346,6 +366,7 @@ export async function main(argv: string[]) {
   if (command === 'site') return site(rest, values)
   if (command === 'rebuild') return rebuild(values)
   if (command === 'process') return processCommand(values)
+  if (command === 'migrate') return migrateCommand(values)
   if (command === 'person') return personCommand(rest, values)
   if (command === 'export') return exportCommand(rest[0], values)
   if (command === 'report') return reportCommand(rest[0], values)

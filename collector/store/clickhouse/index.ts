@@ -209,7 +209,11 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         const sessions = query.sessionIds === false ? undefined : await sessionsOfVisitors(query.siteId, visitors, rows[rows.length - 1].occurred_at as number)
         for (const row of rows) {
           const engaged = row.kind === 'pageview' ? engagement.get(row.id as string) : undefined
-          if (engaged) Object.assign(row, { scroll_depth: engaged.depth, engaged_ms: engaged.ms })
+          if (engaged)
+            Object.assign(row, {
+              scroll_depth: Math.max((row.scroll_depth as number | null) ?? 0, engaged.depth),
+              engaged_ms: Math.max((row.engaged_ms as number | null) ?? 0, engaged.ms),
+            })
           const event = eventFromRow(row)
           let sessionId: string | null = null
           if (sessions && !event.isBot) {

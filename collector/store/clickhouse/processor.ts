@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { RETENTION_EVERY_MS } from '../../retention'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { Site } from '../types'
@@ -130,8 +131,8 @@ async function takeLease(ch: ClickHouse, holder: string): Promise<{ version: num
   // Two that tried at once both read back the same winner.
   const won = await readLease(ch)
   if (won?.holder !== holder) return
-  // Another processor published before: its rows are replaced by a fold of this one's own.
-  return { version, fromOther: Boolean(current && current.holder !== holder && current.watermark > 0) }
+  // Another processor (or `waymark migrate`, having copied history in) wrote the lease last: fold everything again.
+  return { version, fromOther: Boolean(current && current.holder !== holder) }
 }
 
 const readLease = async (ch: ClickHouse) =>
@@ -250,7 +251,11 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     },
     deleteEventsBefore: (siteId: string, before: number) => store.deleteEventsBefore(siteId, before),
     async fold(events: ReturnType<typeof eventFromRow>[]) {
-      await store.appendEvents(events)
+      // A page view copied from SQLite carries its engagement; the working store takes it as the tag's report.
+      const engagements = events
+        .filter((e) => e.kind === 'pageview' && (e.scrollDepth != null || e.engagedMs != null))
+        .map((e) => ({ ...e, id: `${e.id}:engagement`, kind: 'page_engagement' as const, name: e.id, props: { scrollDepth: e.scrollDepth ?? 0, engagedMs: e.engagedMs ?? 0 } }))
+      await store.appendEvents([...events, ...engagements])
       const mark = db.prepare('INSERT OR IGNORE INTO folded (id, received_at) VALUES (?, ?)')
       db.transaction(() => events.forEach((e) => mark.run(e.id, e.receivedAt)))()
       await store.settle()
@@ -273,14 +278,11 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     async reset() {
       await store.close()
       db.close()
-      const fresh = new Database(path)
-      for (const { name } of fresh.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[])
-        if (name !== 'processor_meta') fresh.exec(`DROP TABLE IF EXISTS ${name}`)
-      fresh.exec("DELETE FROM processor_meta WHERE key != 'holder'; PRAGMA user_version = 0")
-      fresh.close()
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true })
       store = openSqliteStore(path, { config })
       db = new Database(path)
       prepare()
+      setMeta('holder', holder)
       // Once caught up with what was received by now.
       setMeta('sweep', 'pending')
       setMeta('sweep_after', String(Date.now()))

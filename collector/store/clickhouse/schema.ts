@@ -76,6 +76,11 @@ function migrations(): string[][] {
        ENGINE = ReplacingMergeTree(_version) ORDER BY name`,
       ...mirrored,
     ],
+    [
+      // How far `waymark migrate --to` copied each SQLite file, so an interrupted copy resumes.
+      `CREATE TABLE IF NOT EXISTS {db}.migration_progress (source String, last_rowid Int64, _version UInt64)
+       ENGINE = ReplacingMergeTree(_version) ORDER BY source`,
+    ],
   ]
 }
 
