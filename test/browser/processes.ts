@@ -13,8 +13,8 @@ export async function waymark(...args: string[]): Promise<string> {
 }
 
 /** `waymark start` in its own process; resolves once it is listening. */
-export async function startWaymark(args: string[]): Promise<{ process: ChildProcess; output: () => string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startWaymark(args: string[], env = process.env): Promise<{ process: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let output = ''
   child.stdout!.on('data', (chunk) => (output += chunk))
   child.stderr!.on('data', (chunk) => (output += chunk))
