@@ -8,11 +8,12 @@ import { runReport, REPORTS } from '../../collector/reports'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_CONFIG } from '../../collector/stages/config'
 import { openClickHouseStore } from '../../collector/store/clickhouse'
+import { connectClickHouse } from '../../collector/store/clickhouse/connection'
 import { runProcessor } from '../../collector/store/clickhouse/processor'
 import { openSqliteStore } from '../../collector/store/sqlite'
 import type { Store, StoredEvent } from '../../collector/store/types'
 import { eventMaker, generateTraffic, random, shuffledBatches, type GeneratedVisitor } from '../fixtures/traffic'
-import { startClickHouse, type RunningClickHouse } from './server'
+import { startClickHouse, startClickHouseCluster, type RunningClickHouse } from './server'
 
 const SEPTEMBER = Date.UTC(2026, 8, 1)
 const AS_OF = Date.UTC(2026, 9, 20)
@@ -42,7 +43,10 @@ function moreOfAVisit(siteId: string, events: StoredEvent[]): StoredEvent[] {
   return extra
 }
 
-describe('ClickHouse and SQLite, fed the same month of traffic, answer the same', () => {
+describe.each([
+  ['one ClickHouse server', startClickHouse],
+  ['two ClickHouse shards behind Distributed tables', () => startClickHouseCluster(2)],
+])('%s and SQLite, fed the same month of traffic, answer the same', (_, start: () => Promise<RunningClickHouse>) => {
   let clickhouse: RunningClickHouse
   let dir: string
   let sqlite: Store
@@ -53,7 +57,7 @@ describe('ClickHouse and SQLite, fed the same month of traffic, answer the same'
   let processor: Promise<void>
 
   beforeAll(async () => {
-    clickhouse = await startClickHouse()
+    clickhouse = await start()
     dir = mkdtempSync(join(tmpdir(), 'waymark-parity-'))
     sqlite = openSqliteStore(join(dir, 'waymark.db'))
     ch = await openClickHouseStore(clickhouse.storeUrl('parity'))
@@ -114,6 +118,20 @@ describe('ClickHouse and SQLite, fed the same month of traffic, answer the same'
     const [a, b] = [await read(sqlite), await read(ch)]
     expect(a.split('\n').length).toBeGreaterThan(2)
     expect(b).toBe(a)
+  })
+
+  it('keeps one visitor’s events on one shard, and every shard holds some (on a cluster)', async () => {
+    const servers = (clickhouse as RunningClickHouse & { servers?: RunningClickHouse[] }).servers
+    if (!servers) return
+    const perShard = []
+    for (const server of servers) {
+      const shard = connectClickHouse(server.storeUrl('parity'))
+      perShard.push(await shard.rows<{ visitor_id: string; n: number }>('SELECT visitor_id, count() AS n FROM parity.events_local GROUP BY visitor_id'))
+      await shard.close()
+    }
+    expect(perShard.every((rows) => rows.length > 20)).toBe(true)
+    const visitors = perShard.flat().map((r) => r.visitor_id)
+    expect(new Set(visitors).size).toBe(visitors.length)
   })
 
   it('people, companies and journeys, looked up one by one', async () => {

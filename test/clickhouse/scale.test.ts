@@ -15,7 +15,7 @@ import type { WireBatch } from '../../shared/wire'
 import { freePort, startWaymark } from '../browser/processes'
 import { batch, CHROME_UA, collectorWithSite, pageview } from '../collector/helpers'
 import { random } from '../fixtures/traffic'
-import { startClickHouse, type RunningClickHouse } from './server'
+import { startClickHouseCluster, type RunningClickHouse } from './server'
 
 const BIN = fileURLToPath(new URL('../../bin/waymark.js', import.meta.url))
 const DAY = 86_400_000
@@ -73,14 +73,14 @@ const send = async (url: string, body: WireBatch) => {
   throw new Error('a batch was never acknowledged')
 }
 
-describe('three collectors behind a proxy and a processor, with one collector and the processor killed mid-load', () => {
+describe('two ClickHouse shards, three collectors behind a proxy and a processor, with one collector and the processor killed mid-load', () => {
   let clickhouse: RunningClickHouse
   let dir: string
   const children: ChildProcess[] = []
   const stopping: (() => Promise<void>)[] = []
 
   beforeAll(async () => {
-    clickhouse = await startClickHouse()
+    clickhouse = await startClickHouseCluster(2)
     dir = mkdtempSync(join(tmpdir(), 'waymark-scale-'))
   })
   afterAll(async () => {

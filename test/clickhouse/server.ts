@@ -7,6 +7,13 @@ import { freePort } from '../browser/processes'
 /** Debian's clickhouse-server (`apt-get install -y clickhouse-server`), as .ci/run installs it. */
 export const CLICKHOUSE_SERVER = process.env.WAYMARK_CLICKHOUSE_SERVER ?? '/usr/sbin/clickhouse-server'
 
+interface Ports {
+  http: number
+  tcp: number
+  interserver: number
+}
+const freePorts = async (): Promise<Ports> => ({ http: await freePort(), tcp: await freePort(), interserver: await freePort() })
+
 export interface RunningClickHouse {
   /** The HTTP interface, e.g. http://127.0.0.1:41234 */
   http: string
@@ -20,10 +27,14 @@ export interface RunningClickHouse {
  * A real ClickHouse server of its own: loopback ports, a data folder under the system's temporary
  * folder, no password for `default` from loopback. Removed again by stop().
  */
-export async function startClickHouse(): Promise<RunningClickHouse> {
+export async function startClickHouse(ports?: Ports, cluster?: Ports[]): Promise<RunningClickHouse> {
   const dir = mkdtempSync(join(tmpdir(), 'waymark-clickhouse-'))
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(join(dir, sub))
-  const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()]
+  const { http: httpPort, tcp: tcpPort, interserver: interserverPort } = ports ?? (await freePorts())
+  // The cluster `waymark`: one shard per server, each on its own TCP port on loopback.
+  const remoteServers = cluster
+    ? `<remote_servers><waymark>${cluster.map((shard) => `<shard><replica><host>127.0.0.1</host><port>${shard.tcp}</port></replica></shard>`).join('')}</waymark></remote_servers>`
+    : ''
   writeFileSync(
     join(dir, 'config.xml'),
     `<?xml version="1.0"?>
@@ -41,6 +52,7 @@ export async function startClickHouse(): Promise<RunningClickHouse> {
   <users_config>users.xml</users_config>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
+  ${remoteServers}
 </yandex>
 `,
   )
@@ -87,6 +99,26 @@ export async function startClickHouse(): Promise<RunningClickHouse> {
         })
       }
       rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Two (or more) servers, each one shard of the cluster `waymark`. The store URL connects to the
+ * first and names every shard's HTTP address, as a site owner's would.
+ */
+export async function startClickHouseCluster(shards = 2): Promise<RunningClickHouse & { servers: RunningClickHouse[] }> {
+  const ports: Ports[] = []
+  for (let i = 0; i < shards; i++) ports.push(await freePorts())
+  const servers: RunningClickHouse[] = []
+  for (const own of ports) servers.push(await startClickHouse(own, ports))
+  const hosts = ports.map((p) => `127.0.0.1:${p.http}`).join(',')
+  return {
+    ...servers[0],
+    servers,
+    storeUrl: (database) => `${servers[0].storeUrl(database)}?cluster=waymark&shards=${hosts}`,
+    stop: async () => {
+      for (const server of servers) await server.stop()
     },
   }
 }

@@ -7,6 +7,13 @@ export interface ClickHouseTarget {
   database: string
   username: string
   password: string
+  /**
+   * A cluster of the server's `remote_servers` (`?cluster=name`): events and journey tables are
+   * sharded over it. `shards` (`&shards=host:8123,host:8123`, in the cluster's order) are the shards'
+   * HTTP addresses, where Waymark creates the local tables (no ZooKeeper needed for ON CLUSTER).
+   */
+  cluster?: string
+  shards: string[]
 }
 
 export function parseStoreUrl(url: string): ClickHouseTarget {
@@ -22,11 +29,18 @@ export function parseStoreUrl(url: string): ClickHouseTarget {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
     throw new Error(`the store "${url}" names no database, or one with characters other than letters, digits and _: give clickhouse://host:8123/waymark`)
   const scheme = parsed.protocol === 'clickhouses:' ? 'https' : 'http'
+  const cluster = parsed.searchParams.get('cluster') ?? undefined
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`the store's cluster "${cluster}" must be a name from the servers' remote_servers`)
+  const shards = (parsed.searchParams.get('shards') ?? '').split(',').filter(Boolean).map((host) => `${scheme}://${host}`)
+  if (cluster && !shards.length)
+    throw new Error(`the store names cluster ${cluster} but not its shards: add &shards=host1:8123,host2:8123 (each shard's HTTP address, in the cluster's order)`)
   return {
     http: `${scheme}://${parsed.hostname}:${parsed.port || (scheme === 'https' ? 8443 : 8123)}`,
     database,
     username: decodeURIComponent(parsed.username) || 'default',
     password: decodeURIComponent(parsed.password),
+    cluster,
+    shards,
   }
 }
 
@@ -51,22 +65,33 @@ export interface ClickHouse {
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
   /** Runs a statement that returns nothing (DDL, ALTER … DELETE). */
   exec(sql: string): Promise<void>
-  /** Inserts rows into a table of the database; resolves once the server has written them. */
+  /** Inserts rows into a table of the database; resolves once the server (every shard concerned, on a cluster) has written them. */
   insert(table: string, rows: object[]): Promise<void>
+  /** On a cluster, a connection to each shard (for its local tables); none on a single server. */
+  shards(): ClickHouse[]
   close(): Promise<void>
 }
 
 export function connectClickHouse(url: string): ClickHouse {
-  const target = parseStoreUrl(url)
+  return connectTo(parseStoreUrl(url))
+}
+
+function connectTo(target: ClickHouseTarget): ClickHouse {
   const client: ClickHouseClient = createClient({
     url: target.http,
     username: target.username,
     password: target.password,
     request_timeout: 30_000,
-    // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    clickhouse_settings: {
+      // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
+      output_format_json_quote_64bit_integers: 0,
+      // A Distributed table's insert answers once the shards have the rows, not once they are queued to be sent.
+      ...(target.cluster ? { insert_distributed_sync: 1 } : {}),
+    },
   })
+  let shards: ClickHouse[] | undefined
   return {
+    shards: () => (shards ??= target.shards.map((http) => connectTo({ ...target, http, cluster: undefined, shards: [] }))),
     target,
     async rows<T>(sql: string) {
       const result = await client.query({ query: sql, format: 'JSONEachRow' })
@@ -79,6 +104,9 @@ export function connectClickHouse(url: string): ClickHouse {
       if (!rows.length) return
       await client.insert({ table: `${target.database}.${table}`, values: rows, format: 'JSONEachRow' })
     },
-    close: () => client.close(),
+    async close() {
+      await Promise.all((shards ?? []).map((shard) => shard.close()))
+      await client.close()
+    },
   }
 }

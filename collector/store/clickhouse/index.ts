@@ -416,7 +416,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     async deleteEventsBefore(siteId, before) {
       const where = `site_id = ${sqlString(siteId)} AND occurred_at < ${sqlNumber(before)}`
       const [{ events }] = await ch.rows<{ events: number }>(`SELECT count() AS events FROM ${db}.events WHERE ${where}`)
-      if (events) await ch.exec(`ALTER TABLE ${db}.events DELETE WHERE ${where}`)
+      // A Distributed table takes no mutations: on a cluster, each shard deletes from its own part.
+      if (events) for (const server of ch.target.cluster ? ch.shards() : [ch]) await server.exec(`ALTER TABLE ${db}.events${ch.target.cluster ? '_local' : ''} DELETE WHERE ${where}`)
       return events
     },
 

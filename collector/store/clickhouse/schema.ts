@@ -59,45 +59,68 @@ export function columnsLikeSqlite(): Record<string, Column[]> {
 
 const columnList = (columns: Column[]) => columns.map((c) => `${c.name} ${c.type}`).join(', ')
 
-/** Each step a list of statements; `{db}` stands for the database. Append steps, never edit one. */
-function migrations(): string[][] {
+/**
+ * A table of the schema. On a cluster, one with `shardBy` is made on every shard as
+ * `<name>_local`, with a Distributed table `<name>` over them on the server Waymark connects to;
+ * the others (sites, the lease, bookkeeping: small and rarely read) live on that server alone.
+ */
+interface TableSpec {
+  name: string
+  columns: string
+  engine: string
+  /** The sharding expression: every row of one key (and one visitor's events) on one shard. */
+  shardBy?: string
+}
+
+const hashOf = (columns: readonly string[]) => `cityHash64(${columns.join(', ')})`
+
+/** Each step a list of tables to create. Append steps, never edit one. */
+function migrations(): TableSpec[][] {
   const columns = columnsLikeSqlite()
-  const mirrored = Object.entries(MIRRORED_TABLES).map(
-    ([table, sortedBy]) =>
-      `CREATE TABLE IF NOT EXISTS {db}.${table} (${columnList(columns[table])}, _version UInt64, _deleted UInt8)
-       ENGINE = ReplacingMergeTree(_version) ORDER BY (${sortedBy.join(', ')})`,
-  )
+  const mirrored = Object.entries(MIRRORED_TABLES).map(([table, sortedBy]) => ({
+    name: table,
+    columns: `${columnList(columns[table])}, _version UInt64, _deleted UInt8`,
+    engine: `ReplacingMergeTree(_version) ORDER BY (${sortedBy.join(', ')})`,
+    shardBy: hashOf(sortedBy),
+  }))
   return [
     [
       // The last row written for an id is kept: a retry to another collector stores the event once.
-      `CREATE TABLE IF NOT EXISTS {db}.events (${columnList(columns.events)}) ENGINE = ReplacingMergeTree ORDER BY (${EVENTS_ORDER.join(', ')})`,
-      `CREATE TABLE IF NOT EXISTS {db}.sites (${columnList(columns.sites)}, _version UInt64) ENGINE = ReplacingMergeTree(_version) ORDER BY id`,
-      `CREATE TABLE IF NOT EXISTS {db}.processor (name String, holder String, expires_at Int64, watermark Int64, _version UInt64)
-       ENGINE = ReplacingMergeTree(_version) ORDER BY name`,
+      // Sharded by visitor: one visitor's events, and every copy of one event, on one shard.
+      { name: 'events', columns: columnList(columns.events), engine: `ReplacingMergeTree ORDER BY (${EVENTS_ORDER.join(', ')})`, shardBy: hashOf(['site_id', 'visitor_id']) },
+      { name: 'sites', columns: `${columnList(columns.sites)}, _version UInt64`, engine: 'ReplacingMergeTree(_version) ORDER BY id' },
+      { name: 'processor', columns: 'name String, holder String, expires_at Int64, watermark Int64, _version UInt64', engine: 'ReplacingMergeTree(_version) ORDER BY name' },
       ...mirrored,
     ],
     [
       // How far `waymark migrate --to` copied each SQLite file, so an interrupted copy resumes.
-      `CREATE TABLE IF NOT EXISTS {db}.migration_progress (source String, last_rowid Int64, _version UInt64)
-       ENGINE = ReplacingMergeTree(_version) ORDER BY source`,
+      { name: 'migration_progress', columns: 'source String, last_rowid Int64, _version UInt64', engine: 'ReplacingMergeTree(_version) ORDER BY source' },
     ],
   ]
 }
 
 /**
- * Creates or upgrades the database's tables. Every statement is idempotent, so collectors that
- * start together may all run it.
+ * Creates or upgrades the database's tables: on the server, or on a cluster's every shard. Every
+ * statement is idempotent, so collectors that start together may all run it.
  */
 export async function ensureSchema(ch: ClickHouse): Promise<void> {
-  const db = ch.target.database
-  await ch.exec(`CREATE DATABASE IF NOT EXISTS ${db}`)
+  const { database: db, cluster } = ch.target
+  const everywhere = cluster ? [ch, ...ch.shards()] : [ch]
+  for (const server of everywhere) await server.exec(`CREATE DATABASE IF NOT EXISTS ${db}`)
   await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32) ENGINE = ReplacingMergeTree ORDER BY version`)
   const [{ current }] = await ch.rows<{ current: number }>(`SELECT max(version) AS current FROM ${db}.schema_migrations`)
   const steps = migrations()
   if (current > steps.length)
     throw new Error(`the ClickHouse database ${db} is at schema version ${current}, newer than this Waymark knows (${steps.length}): upgrade Waymark`)
   for (let version = current; version < steps.length; version++) {
-    for (const statement of steps[version]) await ch.exec(statement.replaceAll('{db}', db))
+    for (const table of steps[version]) {
+      if (!cluster || !table.shardBy) {
+        await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = ${table.engine}`)
+        continue
+      }
+      for (const shard of ch.shards()) await shard.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name}_local (${table.columns}) ENGINE = ${table.engine}`)
+      await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = Distributed(${cluster}, ${db}, ${table.name}_local, ${table.shardBy})`)
+    }
     await ch.insert('schema_migrations', [{ version: version + 1 }])
   }
 }
