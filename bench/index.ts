@@ -11,6 +11,7 @@ import { benchJourneys } from './journeys'
 import { budgetRows, budgetTable } from './budgets'
 import { measureColdStart } from './cold-start'
 import { measureTagMainThread } from './tag-main-thread'
+import { benchClickHouse } from './clickhouse'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const journeyEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000)
@@ -96,6 +97,15 @@ for (const [format, r] of Object.entries(exported.formats))
 
 const coldStartMs = await measureColdStart()
 console.log(`\nCold start: waymark start on a new SQLite file to the first answer of /w.js, best of 3: ${fmt(coldStartMs)} ms`)
+
+// BENCH_CLICKHOUSE_VISITORS: visitors of the generated history both engines hold (default 20,000, about 75,000 events).
+const clickhouseVisitors = Number(process.env.BENCH_CLICKHOUSE_VISITORS ?? 20_000)
+const ch = await benchClickHouse(seconds, clickhouseVisitors)
+console.log(`\nClickHouse (Debian's clickhouse-server, on this machine beside the collectors and the load generator)`)
+console.log(`  intake, POST /e, ${seconds} s, 32 connections spread over the collectors: one collector ${fmt(ch.oneCollector)} events/s, three ${fmt(ch.threeCollectors)} events/s; ratio three / one ${fmt(ch.threeCollectors / ch.oneCollector, 2)}`)
+console.log(`  bytes on disk per event, ${fmt(ch.events)} generated events: SQLite ${fmt(ch.sqliteBytesPerEvent)} B (with sessions and stages), ClickHouse events table ${fmt(ch.clickhouseBytesPerEvent)} B; ratio ${fmt(ch.clickhouseBytesPerEvent / ch.sqliteBytesPerEvent, 2)}`)
+for (const r of ch.reports)
+  console.log(`  report ${r.name.padEnd(8)} on ${fmt(ch.events)} events: SQLite ${fmt(r.sqliteMs)} ms, ClickHouse ${fmt(r.clickhouseMs)} ms; ratio ${fmt(r.clickhouseMs / r.sqliteMs, 2)}`)
 
 const slowest = Object.entries(journeys.reports)
   .map(([name, r]) => ({ name, ms: Math.max(r.first, r.repeated) }))

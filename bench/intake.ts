@@ -110,6 +110,9 @@ interface Requests {
   body: () => string
 }
 
+/** The snippet's batches for a site, as the load generator sends them. */
+export const tagRequests = (siteId: string): Requests => ({ path: '/e', headers: HEADERS, body: () => body(siteId) })
+
 function requestsFor(api: Api, server: Started): Requests {
   if (api === 'tag') {
     const siteId = server.siteId ?? 'bench'
@@ -138,7 +141,7 @@ interface LoadResult {
 
 const HEADERS = { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:3000', 'user-agent': CHROME_UA }
 
-async function load(port: number, requests: Requests, seconds: number, connections: number): Promise<LoadResult> {
+export async function load(port: number, requests: Requests, seconds: number, connections: number): Promise<LoadResult> {
   return new Promise((resolve, reject) =>
     autocannon(
       {
