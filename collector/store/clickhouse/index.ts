@@ -1,6 +1,6 @@
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
-import { transitionsFromEntries, type EntryRow } from '../sqlite/journeys'
+import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/journeys'
 import { sessionFromRow } from '../sqlite/queries'
 import type {
   CompanyRecord, CompanyRow, EventRecord, OwnerQuery, PersonRecord, PersonRow, Site, SessionRecord, Store, StoredEvent, TraitRecord,
@@ -179,6 +179,24 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     return row
   }
 
+  /**
+   * A page of people or companies with what both lists add to each: activity over their visitors'
+   * sessions, their place in the journey and their traits; those outside the query's range or
+   * stage left out.
+   */
+  async function ownersOf(query: OwnerQuery, type: 'person' | 'company', ids: string[], visitorsOf: Map<string, string[]>) {
+    const range = query.from === undefined && query.to === undefined ? undefined : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
+    const activity = await sessionActivity(query.siteId, visitorsOf, range)
+    const places = await positions(query.siteId, type, ids, query.journey)
+    const traits = await traitsOf(ids)
+    return ids.flatMap((id, index) => {
+      const { inRange, ...active } = activity.get(id)!
+      const place = places.get(id) ?? noPosition(query.journey)
+      if ((range && !inRange) || (query.stage !== undefined && place.stage !== query.stage)) return []
+      return [{ id, index, fields: { ...active, ...place, traits: plainTraits(traits.get(id)) } }]
+    })
+  }
+
   const store: Store = {
     async appendEvents(events) {
       await ch.insert('events', events.map(eventRow))
@@ -271,18 +289,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
           `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(query.siteId)}`)} AND person_id IN ${sqlList(ids)}`,
         ))
           visitorsOf.get(r.person_id)?.push(r.visitor_id)
-        const range = query.from === undefined && query.to === undefined ? undefined : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
-        const activity = await sessionActivity(query.siteId, visitorsOf, range)
-        const places = await positions(query.siteId, 'person', ids, query.journey)
-        const traits = await traitsOf(ids)
-        for (const row of rows) {
-          const id = row.id as string
-          const { inRange, ...active } = activity.get(id)!
-          const place = places.get(id) ?? noPosition(query.journey)
-          if (range && !inRange) continue
-          if (query.stage !== undefined && place.stage !== query.stage) continue
-          yield { ...personFrom(row), ...active, ...place, traits: plainTraits(traits.get(id)), visitorIds: visitorsOf.get(id)!.length } satisfies PersonRow
-        }
+        for (const owner of await ownersOf(query, 'person', ids, visitorsOf))
+          yield { ...personFrom(rows[owner.index]), ...owner.fields, visitorIds: visitorsOf.get(owner.id)!.length } satisfies PersonRow
       }
     },
 
@@ -299,20 +307,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
           `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(query.siteId)}`)} AND person_id IN ${sqlList(companyOf.keys())}`,
         ))
           visitorsOf.get(companyOf.get(r.person_id)!)?.push(r.visitor_id)
-        const range = query.from === undefined && query.to === undefined ? undefined : { from: query.from ?? Number.MIN_SAFE_INTEGER, to: query.to ?? Number.MAX_SAFE_INTEGER }
-        const activity = await sessionActivity(query.siteId, visitorsOf, range)
-        const places = await positions(query.siteId, 'company', ids, query.journey)
-        const traits = await traitsOf(ids)
-        for (const row of rows) {
-          const id = row.id as string
-          const { inRange, ...active } = activity.get(id)!
-          const place = places.get(id) ?? noPosition(query.journey)
-          if (range && !inRange) continue
-          if (query.stage !== undefined && place.stage !== query.stage) continue
-          yield {
-            ...companyFrom(row), ...active, ...place, traits: plainTraits(traits.get(id)), people: people.filter((p) => p.company_id === id).length,
-          } satisfies CompanyRow
-        }
+        for (const owner of await ownersOf(query, 'company', ids, visitorsOf))
+          yield { ...companyFrom(rows[owner.index]), ...owner.fields, people: people.filter((p) => p.company_id === owner.id).length } satisfies CompanyRow
       }
     },
 
@@ -364,13 +360,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         stage: r.stage as string, at: r.entered_at as number, sessionId: r.session_id as string, channel: r.channel as EntryRow['channel'],
         campaign: r.campaign as EntryRow['campaign'], page: r.page as EntryRow['page'], moved: r.moved as 0 | 1, movedFrom: r.moved_from as string | null,
       })) satisfies EntryRow[]
-      const known = config.journeys.find((j) => j.name === journey)
-      return {
-        stage: current?.stage ?? null,
-        score: current?.score ?? 0,
-        entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
-        transitions: known ? transitionsFromEntries(known, entries) : [],
-      }
+      return ownerJourneyFrom(config, journey, current, entries)
     },
 
     async stageCounts(siteId, journey) {
@@ -378,10 +368,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         `SELECT stage, countIf(owner_type = 'person') AS people, countIf(owner_type = 'visitor') AS visitors, countIf(owner_type = 'company') AS companies
          FROM ${live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)} GROUP BY stage`,
       )
-      const counts = new Map(rows.map((r) => [r.stage, r]))
-      return (config.journeys.find((j) => j.name === journey)?.stages ?? []).map(({ name }) => ({
-        stage: name, people: counts.get(name)?.people ?? 0, visitors: counts.get(name)?.visitors ?? 0, companies: counts.get(name)?.companies ?? 0,
-      }))
+      return stageCountsFrom(config, journey, rows)
     },
 
     async findPerson(siteId, ref) {

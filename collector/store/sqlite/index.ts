@@ -5,8 +5,8 @@ import { LIMITS } from '../../../shared/limits'
 import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
 import type { Company, IdentityGraph, Person } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, Store, StoredEvent, TraitRecord } from '../types'
-import { journeyMaintenance, transitionsFromEntries, type EntryRow, type Owner } from './journeys'
+import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, StageCount, Store, StoredEvent, TraitRecord } from '../types'
+import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, type Owner } from './journeys'
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from './event-rows'
@@ -448,26 +448,11 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       catchUp()
       const args = [siteId, owner.type, owner.id, journey]
       const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
-      const entries = entriesOf.all(...args) as EntryRow[]
-      const known = config.journeys.find((j) => j.name === journey)
-      return {
-        stage: current?.stage ?? null,
-        score: current?.score ?? 0,
-        entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
-        // Only configured journeys have stages stored.
-        transitions: known ? transitionsFromEntries(known, entries) : [],
-      }
+      return ownerJourneyFrom(config, journey, current, entriesOf.all(...args) as EntryRow[])
     },
     async stageCounts(siteId, journey) {
       catchUp()
-      const counts = new Map((stageCounts.all(siteId, journey) as { stage: string; people: number; visitors: number; companies: number }[]).map((r) => [r.stage, r]))
-      const stages = config.journeys.find((j) => j.name === journey)?.stages ?? []
-      return stages.map(({ name }) => ({
-        stage: name,
-        people: counts.get(name)?.people ?? 0,
-        visitors: counts.get(name)?.visitors ?? 0,
-        companies: counts.get(name)?.companies ?? 0,
-      }))
+      return stageCountsFrom(config, journey, stageCounts.all(siteId, journey) as StageCount[])
     },
     async rebuild(siteId) {
       return rebuild(siteId ? [siteId] : allSites())

@@ -3,7 +3,7 @@ import { sessionize, type Session } from '../../sessions/sessionize'
 import type { Journey, WaymarkConfig } from '../../stages/config'
 import { asTheyHappened, companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
 import { decodeProgress, encodeProgress } from '../../stages/progress-codec'
-import type { OwnerType, StoredEvent } from '../types'
+import type { OwnerJourney, OwnerType, StageCount, StoredEvent } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
 /** Who moves through a journey: a person, a visitor not yet known as one, or a company. */
@@ -287,4 +287,27 @@ function sameEntries(stored: EntryRow[], fresh: EntryRow[]): boolean {
       same(s.page, e.page) && s.moved === e.moved && same(s.movedFrom, e.movedFrom)
     )
   })
+}
+
+/** An owner's way through a journey, from their stored place and entries (both engines store them alike). */
+export function ownerJourneyFrom(config: WaymarkConfig, journey: string, current: { stage: string | null; score: number } | undefined, entries: EntryRow[]): OwnerJourney {
+  const known = config.journeys.find((j) => j.name === journey)
+  return {
+    stage: current?.stage ?? null,
+    score: current?.score ?? 0,
+    entries: entries.map(({ moved, movedFrom, ...entry }) => entry),
+    // Only configured journeys have stages stored.
+    transitions: known ? transitionsFromEntries(known, entries) : [],
+  }
+}
+
+/** Owners who entered each stage of a journey, every configured stage listed. */
+export function stageCountsFrom(config: WaymarkConfig, journey: string, rows: StageCount[]): StageCount[] {
+  const counts = new Map(rows.map((r) => [r.stage, r]))
+  return (config.journeys.find((j) => j.name === journey)?.stages ?? []).map(({ name }) => ({
+    stage: name,
+    people: counts.get(name)?.people ?? 0,
+    visitors: counts.get(name)?.visitors ?? 0,
+    companies: counts.get(name)?.companies ?? 0,
+  }))
 }
