@@ -10,7 +10,7 @@ import { segmentApi } from './segment/routes'
 import { cachedSiteLookup, siteBySecret } from './sites'
 import type { DashboardAsset, SnippetAsset } from './snippet-asset'
 import type { WaymarkConfig } from './stages/config'
-import type { Store, StoredEvent } from './store/types'
+import { NotSupportedByStore, type Store, type StoredEvent } from './store/types'
 
 export interface AppParts {
   store: Store
@@ -158,6 +158,7 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((error, c) => {
+    if (error instanceof NotSupportedByStore) return c.json({ error: error.message }, 501)
     console.error('waymark: request failed:', error)
     c.header('Retry-After', '1')
     return c.json({ error: 'the collector could not handle this request now; retry shortly' }, 503)

@@ -3,6 +3,9 @@ import type { Company, Person } from '../identity/types'
 import type { Session } from '../sessions/sessionize'
 import type { StageEntry, StageTransition } from '../stages/progress'
 
+/** What a store cannot do (yet): the collector answers 501 with its message, which says what to do instead. */
+export class NotSupportedByStore extends Error {}
+
 /** A site that may send events: its public id goes in the tag; its keys are kept only as hashes. */
 export interface Site {
   id: string

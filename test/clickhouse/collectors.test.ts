@@ -17,6 +17,7 @@ describe('several collectors writing to one ClickHouse', () => {
   let b: RunningCollector
   let siteId: string
   let readToken: string
+  let adminToken: string
   const stopProcessor = new AbortController()
   let processor: Promise<void>
 
@@ -38,7 +39,7 @@ describe('several collectors writing to one ClickHouse', () => {
     const storeUrl = clickhouse.storeUrl('shared')
     const start = (name: string) => startCollector({ port: 0, host: '127.0.0.1', dbPath: join(dir, `${name}-unused.db`), storeUrl, maxLoopLagMs: Infinity })
     ;[a, b] = [await start('a'), await start('b')]
-    ;({ site: { id: siteId }, readToken } = await addSite(a.store, 'example.com'))
+    ;({ site: { id: siteId }, readToken, adminToken } = await addSite(a.store, 'example.com'))
     processor = runProcessor({ storeUrl, workPath: join(dir, 'processor.db'), signal: stopProcessor.signal })
   })
 
@@ -91,6 +92,12 @@ describe('several collectors writing to one ClickHouse', () => {
     for await (const session of b.store.querySessions({ siteId, personId: person!.id })) sessions.push(session)
     expect(sessions).toHaveLength(1)
     expect(sessions[0]).toMatchObject({ personId: person!.id, companyId: person!.company!.id, events: 2 })
+  })
+
+  it('says that erasure is not available on ClickHouse yet, rather than failing as if it were busy', async () => {
+    const response = await fetch(`${a.url}/api/people?email=jane@acme-corp.example`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } })
+    expect(response.status).toBe(501)
+    expect((await response.json()).error).toMatch(/Erasing a person is not available on a ClickHouse store yet/)
   })
 
   it('refuses a read token replaced through one collector on every collector within seconds', async () => {

@@ -2,8 +2,10 @@ import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/journeys'
 import { sessionFromRow } from '../sqlite/queries'
-import type {
-  CompanyRecord, CompanyRow, EventRecord, OwnerQuery, PersonRecord, PersonRow, Site, SessionRecord, Store, StoredEvent, TraitRecord,
+import {
+  NotSupportedByStore,
+  type CompanyRecord, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
+  type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
 import { ensureSchema } from './schema'
@@ -154,7 +156,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   }
 
   const notYet = (what: string) => async () => {
-    throw new Error(`${what} is not available on a ClickHouse store yet: run it on SQLite (see issue 12 in the README)`)
+    throw new NotSupportedByStore(`${what} is not available on a ClickHouse store yet (see "Outgrowing one machine" in the README)`)
   }
 
   const readPerson = async (siteId: string, row: Row) => {
