@@ -145,7 +145,6 @@ const readLease = async (ch: ClickHouse) =>
  */
 async function pass(ch: ClickHouse, work: WorkingFold, leaseVersion: number): Promise<boolean> {
   const db = ch.target.database
-  const lease = (await readLease(ch))!
   const since = Math.max(0, work.watermark() - OVERLAP_MS)
   let until = Date.now() - READ_LAG_MS
   // Catching up (a new processor, or one that was down), a pass takes a batch of events at a time.
@@ -158,7 +157,8 @@ async function pass(ch: ClickHouse, work: WorkingFold, leaseVersion: number): Pr
   )
   const fresh = work.unfolded(rows.map(eventFromRow))
   if (fresh.length) await work.fold(fresh)
-  let version = Math.max(leaseVersion, lease._version) + 1
+  // takeLease has just read back this lease as ours, at this version: every published row goes above it.
+  let version = leaseVersion + 1
   for (;;) {
     const changes = work.changes(PUBLISH_ROWS)
     if (!changes.length) break
