@@ -10,7 +10,7 @@ import { segmentApi } from './segment/routes'
 import { cachedSiteLookup, siteBySecret } from './sites'
 import type { DashboardAsset, SnippetAsset } from './snippet-asset'
 import type { WaymarkConfig } from './stages/config'
-import { NotSupportedByStore, type Store, type StoredEvent } from './store/types'
+import { NotSupportedByStore, QueuedInStore, type Store, type StoredEvent } from './store/types'
 
 export interface AppParts {
   store: Store
@@ -159,6 +159,7 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((error, c) => {
     if (error instanceof NotSupportedByStore) return c.json({ error: error.message }, 501)
+    if (error instanceof QueuedInStore) return c.json({ queued: error.requestId, message: error.message }, 202)
     console.error('waymark: request failed:', error)
     c.header('Retry-After', '1')
     return c.json({ error: 'the collector could not handle this request now; retry shortly' }, 503)

@@ -6,6 +6,16 @@ import type { StageEntry, StageTransition } from '../stages/progress'
 /** What a store cannot do (yet): the collector answers 501 with its message, which says what to do instead. */
 export class NotSupportedByStore extends Error {}
 
+/**
+ * A request the store has queued but not finished yet (on ClickHouse, one the processor has not
+ * got to): it will be carried out; the collector answers 202 with its message.
+ */
+export class QueuedInStore extends Error {
+  constructor(message: string, readonly requestId: string) {
+    super(message)
+  }
+}
+
 /** A site that may send events: its public id goes in the tag; its keys are kept only as hashes. */
 export interface Site {
   id: string

@@ -1,14 +1,15 @@
+import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/journeys'
 import { sessionFromRow } from '../sqlite/queries'
 import {
-  NotSupportedByStore,
-  type CompanyRecord, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
+  NotSupportedByStore, QueuedInStore,
+  type CompanyRecord, type Erasure, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
-import { ensureSchema } from './schema'
+import { deleteRows, ensureSchema } from './schema'
 
 type Row = Record<string, unknown>
 
@@ -16,6 +17,8 @@ type Row = Record<string, unknown>
 const PAGE_ROWS = 2000
 /** How long settle() waits for the processor before saying it is not running. */
 const SETTLE_TIMEOUT_MS = 60_000
+/** How long a collector waits for the processor to carry out a request before answering that it is queued. */
+const REQUEST_WAIT_MS = { erase: 60_000, rebuild: 3_600_000 }
 
 const siteFromRow = (r: Row): Site => ({
   id: r.id as string, domain: r.domain as string, writeKeyHash: r.write_key_hash as string, readTokenHash: r.read_token_hash as string,
@@ -151,6 +154,32 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       if (lease && lease.watermark > asked) return
       if (Date.now() - asked > SETTLE_TIMEOUT_MS)
         throw new Error('sessions and stages have not caught up with the events in a minute: is `waymark process` running against this store?')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  /**
+   * Asks the processor, which holds the fold, to carry out a request, and waits for its answer.
+   * The request stays queued in ClickHouse: when no processor runs, or it takes longer than the
+   * wait, the request is still carried out later, and the caller is told so.
+   */
+  async function ask<T>(kind: keyof typeof REQUEST_WAIT_MS, siteId: string, body: object): Promise<T> {
+    const id = ulid()
+    const asked = Date.now()
+    await ch.insert('requests', [{ id, kind, site_id: siteId, body: JSON.stringify(body), asked_at: asked, answered_at: 0, answer: '', _version: 1 }])
+    const [lease] = await ch.rows<{ expires_at: number }>(`SELECT expires_at FROM ${db}.processor FINAL WHERE name = 'main'`)
+    const what = kind === 'erase' ? 'the erasure' : 'the rebuild'
+    if (!lease || lease.expires_at < asked)
+      throw new QueuedInStore(`no \`waymark process\` is running against this store: ${what} is queued as request ${id} and is carried out once one runs`, id)
+    for (;;) {
+      const [row] = await ch.rows<{ answered_at: number; answer: string }>(`SELECT answered_at, answer FROM ${db}.requests FINAL WHERE id = ${sqlString(id)}`)
+      if (row?.answered_at) {
+        const answer = JSON.parse(row.answer) as { result: T } | { error: string }
+        if ('error' in answer) throw new Error(`the processor could not carry out ${what}: ${answer.error}`)
+        return answer.result
+      }
+      if (Date.now() - asked > REQUEST_WAIT_MS[kind])
+        throw new QueuedInStore(`${what} is queued as request ${id}; the processor has not finished it yet (\`waymark process\` logs it when it does)`, id)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
@@ -399,14 +428,18 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       return { ...company, traits: traits.get(company.id) ?? {}, people: members } satisfies CompanyRecord
     },
 
-    rebuild: notYet('Recomputing sessions and stages with `waymark rebuild`'),
-    erasePerson: notYet('Erasing a person'),
+    // Both change the fold, which only the processor holds: they are asked of it.
+    async rebuild(siteId) {
+      return ask<{ sites: number; visitors: number }>('rebuild', siteId ?? '', {})
+    },
+    async erasePerson(siteId, ref) {
+      return (await ask<Erasure | null>('erase', siteId, ref)) ?? undefined
+    },
 
     async deleteEventsBefore(siteId, before) {
       const where = `site_id = ${sqlString(siteId)} AND occurred_at < ${sqlNumber(before)}`
       const [{ events }] = await ch.rows<{ events: number }>(`SELECT count() AS events FROM ${db}.events WHERE ${where}`)
-      // A Distributed table takes no mutations: on a cluster, each shard deletes from its own part.
-      if (events) for (const server of ch.target.cluster ? ch.shards() : [ch]) await server.exec(`ALTER TABLE ${db}.events${ch.target.cluster ? '_local' : ''} DELETE WHERE ${where}`)
+      if (events) await deleteRows(ch, 'events', where, false)
       return events
     },
 

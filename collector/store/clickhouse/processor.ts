@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { RETENTION_EVERY_MS } from '../../retention'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { Site } from '../types'
+import type { Erasure, PersonRef, Site } from '../types'
 import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
-import { connectClickHouse, sqlNumber, type ClickHouse } from './connection'
+import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
 import { eventFromRow, openClickHouseStore } from './index'
-import { ensureSchema, MIRRORED_TABLES, type MirroredTable } from './schema'
+import { deleteRows, ensureSchema, MIRRORED_TABLES, type MirroredTable } from './schema'
 
 /**
  * How far behind its own clock the processor reads: events received in the last moment may still
@@ -77,8 +77,9 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
       if (deleted) log(`retention: deleted ${deleted} events of ${site.domain} past its retention`)
     }
   }
+  let held = false
+  let lastVersion = 0
   try {
-    let held = false
     const step = async () => {
       const lease = await takeLease(ch, work.holder)
       if (!lease) {
@@ -96,7 +97,15 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
       }
       await work.syncSites(await shared.listSites())
       if (Date.now() - retainedAt > RETENTION_EVERY_MS) await retain()
-      if (!(await pass(ch, work, lease.version))) await sleep(IDLE_MS, options.signal)
+      const versions = versionsAbove(lease.version)
+      // One interrupted (a crash, ClickHouse away) is finished before anything new is folded.
+      await finishErasure(ch, work, versions, log)
+      const folded = await pass(ch, work, versions)
+      const served = await serveRequests(ch, work, versions, log)
+      // The lease's row carries the highest version used, so the next pass starts above it.
+      lastVersion = versions.next()
+      await writeLease(ch, work, lastVersion)
+      if (!folded && !served) await sleep(IDLE_MS, options.signal)
     }
     while (!options.signal?.aborted) {
       try {
@@ -107,6 +116,9 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         await sleep(1000, options.signal)
       }
     }
+    // Stopped on purpose: a standby (or the next start) need not wait for the lease to run out,
+    // and collectors asking for an erasure learn at once that no processor runs.
+    if (held) await writeLease(ch, work, Math.max(Date.now() * 1000, lastVersion + 1), 0).catch(() => {})
   } finally {
     await work.close()
     await shared.close()
@@ -135,6 +147,17 @@ async function takeLease(ch: ClickHouse, holder: string): Promise<{ version: num
   return { version, fromOther: Boolean(current && current.holder !== holder) }
 }
 
+/** Published versions, each higher than the last, starting above the lease's (and so above any earlier holder's). */
+const versionsAbove = (leaseVersion: number) => {
+  let version = leaseVersion
+  return { next: () => ++version }
+}
+type Versions = ReturnType<typeof versionsAbove>
+
+/** Renews the lease and publishes the watermark: a reader that sees it sees everything folded before it. */
+const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresAt = Date.now() + LEASE_MS) =>
+  ch.insert('processor', [{ name: 'main', holder: work.holder, expires_at: expiresAt, watermark: work.watermark(), _version: version }])
+
 const readLease = async (ch: ClickHouse) =>
   (await ch.rows<Lease>(`SELECT holder, expires_at, watermark, _version FROM ${ch.target.database}.processor FINAL WHERE name = 'main'`))[0]
 
@@ -143,7 +166,7 @@ const readLease = async (ch: ClickHouse) =>
  * folded yet go into the working store; what that changed is published; the watermark moves on.
  * Returns whether there was anything new.
  */
-async function pass(ch: ClickHouse, work: WorkingFold, leaseVersion: number): Promise<boolean> {
+async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Promise<boolean> {
   const db = ch.target.database
   const since = Math.max(0, work.watermark() - OVERLAP_MS)
   let until = Date.now() - READ_LAG_MS
@@ -157,22 +180,102 @@ async function pass(ch: ClickHouse, work: WorkingFold, leaseVersion: number): Pr
   )
   const fresh = work.unfolded(rows.map(eventFromRow))
   if (fresh.length) await work.fold(fresh)
-  // takeLease has just read back this lease as ours, at this version: every published row goes above it.
-  let version = leaseVersion + 1
+  await publish(ch, work, versions)
+  work.advance(until)
+  // The watermark is published last: a reader that sees it sees everything folded before it.
+  await writeLease(ch, work, versions.next())
+  if (work.sweepPending()) await sweep(ch, work, versions.next())
+  return fresh.length > 0 || Boolean(batchEnd)
+}
+
+/** Publishes every derived row changed in the fold since it was last published: the row as it is, or a tombstone. */
+async function publish(ch: ClickHouse, work: WorkingFold, versions: Versions) {
   for (;;) {
     const changes = work.changes(PUBLISH_ROWS)
-    if (!changes.length) break
+    if (!changes.length) return
+    const version = versions.next()
     const byTable = new Map<MirroredTable, object[]>()
     for (const change of changes) (byTable.get(change.table) ?? byTable.set(change.table, []).get(change.table)!).push({ ...change.row, _version: version, _deleted: change.deleted ? 1 : 0 })
     for (const [table, rows] of byTable) await ch.insert(table, rows)
     work.published(changes)
-    version++
   }
-  work.advance(until)
-  // The watermark is published last: a reader that sees it sees everything folded before it.
-  await ch.insert('processor', [{ name: 'main', holder: work.holder, expires_at: Date.now() + LEASE_MS, watermark: until, _version: version }])
-  if (work.sweepPending()) await sweep(ch, work, version)
-  return fresh.length > 0 || Boolean(batchEnd)
+}
+
+interface Request {
+  id: string
+  kind: string
+  site_id: string
+  body: string
+  asked_at: number
+}
+
+/**
+ * Carries out what collectors asked (erasures, rebuilds) once the fold holds every event
+ * received before the request, so an erasure removes all that was acknowledged before it.
+ */
+async function serveRequests(ch: ClickHouse, work: WorkingFold, versions: Versions, log: (message: string) => void): Promise<boolean> {
+  const pending = await ch.rows<Request>(
+    `SELECT id, kind, site_id, body, asked_at FROM ${ch.target.database}.requests FINAL WHERE answered_at = 0 AND asked_at < ${sqlNumber(work.watermark())} ORDER BY asked_at, id`,
+  )
+  for (const request of pending) {
+    if (request.kind === 'erase') {
+      if (await work.beginErasure(request)) await finishErasure(ch, work, versions, log)
+      else await answer(ch, request, { result: null })
+    } else if (request.kind === 'rebuild') {
+      const started = Date.now()
+      const result = await work.rebuild(request.site_id || undefined)
+      await publish(ch, work, versions)
+      await answer(ch, request, { result })
+      log(`rebuild: recomputed ${result.visitors} people and visitors of ${result.sites} site(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    } else {
+      await answer(ch, request, { error: `"${request.kind}" is not a request this processor knows: run the same Waymark version for collectors and processor` })
+    }
+  }
+  return pending.length > 0
+}
+
+const answer = (ch: ClickHouse, request: Request, outcome: { result: unknown } | { error: string }) =>
+  ch.insert('requests', [{ ...request, answered_at: Date.now(), answer: JSON.stringify(outcome), _version: 2 }])
+
+/** Rows per ALTER … DELETE: its statement stays under ClickHouse's 256 KB query limit. */
+const KEYS_PER_DELETE = 1000
+
+/**
+ * Finishes the erasure under way, if any. The fold has erased the person (or does it now); then,
+ * in this order, so that a crash at any point is finished by the next pass: the tombstones are
+ * published (readers stop seeing the person at once); their events are deleted from ClickHouse;
+ * every earlier version of every erased row is deleted, tombstones included (a ReplacingMergeTree
+ * keeps old versions until it merges, and an erasure may not wait for that); then the collector
+ * gets its answer.
+ */
+async function finishErasure(ch: ClickHouse, work: WorkingFold, versions: Versions, log: (message: string) => void) {
+  const erasure = await work.erasureUnderWay()
+  if (!erasure) return
+  const { request, site: siteId, email, userId } = erasure
+  const site = sqlString(siteId)
+  // Every version published before the erasure is below this one, and every version after it
+  // above, across a crash too: old versions go, the erasure's tombstones and changed rows stay.
+  const below = erasure.below ?? work.erasureVersion(versions.next())
+  await publish(ch, work, versions)
+  const events = work.erasedEvents()
+  await deleteRows(ch, 'events', `site_id = ${site} AND ((visitor_id IN ${sqlList(events.visitors)} AND id NOT IN ${sqlList(events.kept)}) OR id IN ${sqlList(events.elsewhere)})`, true)
+  for (const table of Object.keys(MIRRORED_TABLES) as MirroredTable[]) {
+    // A removed row goes with its tombstone (its key names the person too); a rewritten one keeps its new version.
+    for (const gone of [true, false]) {
+      const keys = work.erasedKeys(table, gone)
+      for (let i = 0; i < keys.length; i += KEYS_PER_DELETE) {
+        const tuples = keys.slice(i, i + KEYS_PER_DELETE).map((key) => `(${key.map((v) => (typeof v === 'number' ? sqlNumber(v) : sqlString(v))).join(', ')})`)
+        await deleteRows(ch, table, `(${MIRRORED_TABLES[table].join(', ')}) IN (${tuples.join(', ')}) AND (_version < ${below}${gone ? ' OR _deleted = 1' : ''})`, true)
+      }
+    }
+  }
+  // A person merged into this one earlier left rows under its own id that may still name them.
+  const names = [email !== null && `email = ${sqlString(email)}`, userId !== null && `user_id = ${sqlString(userId)}`].filter(Boolean)
+  if (names.length) await deleteRows(ch, 'people', `site_id = ${site} AND (${names.join(' OR ')}) AND _version < ${below}`, true)
+  const result = work.erasureResult()
+  await answer(ch, request, { result })
+  work.erasureDone()
+  log(`erasure: removed person ${result.personId} of site ${siteId}: ${result.events} events, ${result.sessions} sessions, ${result.visitorIds} browser ids`)
 }
 
 /**
@@ -206,6 +309,11 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       CREATE TABLE IF NOT EXISTS folded (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS folded_by_time ON folded (received_at);
       CREATE TABLE IF NOT EXISTS unpublished (tbl TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+      -- What the erasure under way removed from the fold, to remove from ClickHouse in turn.
+      CREATE TABLE IF NOT EXISTS erased_events (id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS erased_rows (tbl TEXT NOT NULL, key TEXT NOT NULL, gone INTEGER NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+      CREATE TRIGGER IF NOT EXISTS erased_events_note AFTER DELETE ON events WHEN EXISTS (SELECT 1 FROM processor_meta WHERE key = 'erasing')
+        BEGIN INSERT OR IGNORE INTO erased_events (id, visitor_id) VALUES (OLD.id, OLD.visitor_id); END;
     `)
     for (const [table, keys] of Object.entries(MIRRORED_TABLES)) {
       const key = (row: 'NEW' | 'OLD') => `json_array(${keys.map((k) => `${row}.${k}`).join(', ')})`
@@ -216,6 +324,11 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
         CREATE TRIGGER IF NOT EXISTS publish_${table}_insert AFTER INSERT ON ${table} BEGIN ${note('NEW')} END;
         CREATE TRIGGER IF NOT EXISTS publish_${table}_update AFTER UPDATE ON ${table} BEGIN ${note('OLD')} ${note('NEW')} END;
         CREATE TRIGGER IF NOT EXISTS publish_${table}_delete AFTER DELETE ON ${table} BEGIN ${note('OLD')} END;
+        CREATE TRIGGER IF NOT EXISTS erased_${table}_note AFTER DELETE ON ${table} WHEN EXISTS (SELECT 1 FROM processor_meta WHERE key = 'erasing')
+          BEGIN INSERT OR REPLACE INTO erased_rows (tbl, key, gone) VALUES ('${table}', ${key('OLD')}, 1); END;
+        -- A row rewritten without them (an alert's list of people, say): its versions naming them go too.
+        CREATE TRIGGER IF NOT EXISTS erased_${table}_rewritten AFTER UPDATE ON ${table} WHEN EXISTS (SELECT 1 FROM processor_meta WHERE key = 'erasing')
+          BEGIN INSERT INTO erased_rows (tbl, key, gone) SELECT '${table}', ${key('OLD')}, 0 WHERE NOT EXISTS (SELECT 1 FROM erased_rows WHERE tbl = '${table}' AND key = ${key('OLD')}); END;
       `)
     }
     db.prepare("INSERT OR IGNORE INTO processor_meta (key, value) VALUES ('holder', ?)").run(`processor:${randomUUID()}`)
@@ -273,6 +386,78 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     published(changes: { table: string; key: string }[]) {
       const done = db.prepare('DELETE FROM unpublished WHERE tbl = ? AND key = ?')
       db.transaction(() => changes.forEach((c) => done.run(c.table, c.key)))()
+    },
+    rebuild: (siteId?: string) => store.rebuild(siteId),
+    /**
+     * Erases a person from the fold, noting what went (triggers fill erased_events and
+     * erased_rows while `erasing` is set); false when the fold knows no such person.
+     */
+    async beginErasure(request: { id: string; kind: string; site_id: string; body: string; asked_at: number }) {
+      await store.settle()
+      const ref = JSON.parse(request.body) as PersonRef
+      const person = await store.findPerson(request.site_id, ref)
+      if (!person) return false
+      setMeta('erasure', JSON.stringify({ request, site: request.site_id, ref, email: person.email, userId: person.userId }))
+      setMeta('erasing', '1')
+      await store.erasePerson(request.site_id, ref)
+      db.prepare("DELETE FROM processor_meta WHERE key = 'erasing'").run()
+      // Their company's stages, recomputed without them, go out with the erasure.
+      await store.settle()
+      return true
+    },
+    /** The erasure begun and not finished, erased from the fold by now. */
+    async erasureUnderWay() {
+      const saved = meta('erasure')
+      if (!saved) return
+      const erasure = JSON.parse(saved) as {
+        request: Parameters<WorkingFold['beginErasure']>[0]
+        site: string
+        ref: PersonRef
+        email: string | null
+        userId: string | null
+        below?: number
+      }
+      // Interrupted before its commit, or just after it: erase (again), still noting what goes.
+      if (meta('erasing')) {
+        if (await store.findPerson(erasure.site, erasure.ref)) await store.erasePerson(erasure.site, erasure.ref)
+        db.prepare("DELETE FROM processor_meta WHERE key = 'erasing'").run()
+      }
+      await store.settle()
+      return erasure
+    },
+    /** Keeps the version that divides rows published before the erasure from those after it. */
+    erasureVersion(below: number) {
+      setMeta('erasure', JSON.stringify({ ...JSON.parse(meta('erasure')!), below }))
+      return below
+    },
+    erasedKeys: (table: MirroredTable, gone: boolean) =>
+      (db.prepare('SELECT key FROM erased_rows WHERE tbl = ? AND gone = ?').pluck().all(table, gone ? 1 : 0) as string[]).map((key) => JSON.parse(key) as (string | number)[]),
+    /**
+     * The erased events, as ClickHouse can select them: those of the person's browsers (less any
+     * the fold kept: another person's identify that the shared-computer rule refused), and those
+     * on other browsers that named them.
+     */
+    erasedEvents() {
+      const visitors = db.prepare("SELECT json_extract(key, '$[1]') FROM erased_rows WHERE tbl = 'identities' AND gone = 1").pluck().all() as string[]
+      const ofVisitors = 'visitor_id IN (SELECT value FROM json_each(?))'
+      return {
+        visitors,
+        kept: db.prepare(`SELECT id FROM events WHERE ${ofVisitors}`).pluck().all(JSON.stringify(visitors)) as string[],
+        elsewhere: db.prepare(`SELECT id FROM erased_events WHERE NOT ${ofVisitors}`).pluck().all(JSON.stringify(visitors)) as string[],
+      }
+    },
+    /** What the erasure removed, as the SQLite store reports it. */
+    erasureResult(): Erasure {
+      const count = (table: string) => db.prepare('SELECT count(*) FROM erased_rows WHERE tbl = ? AND gone = 1').pluck().get(table) as number
+      const person = db.prepare("SELECT json_extract(key, '$[1]') FROM erased_rows WHERE tbl = 'people' AND gone = 1").pluck().get() as string
+      return { personId: person, visitorIds: count('identities'), events: db.prepare('SELECT count(*) FROM erased_events').pluck().get() as number, sessions: count('sessions') }
+    },
+    erasureDone() {
+      db.transaction(() => {
+        db.prepare("DELETE FROM processor_meta WHERE key IN ('erasure', 'erasing')").run()
+        db.prepare('DELETE FROM erased_events').run()
+        db.prepare('DELETE FROM erased_rows').run()
+      })()
     },
     /** Starts the fold again from nothing, keeping this processor's identity. */
     async reset() {

@@ -96,6 +96,15 @@ function migrations(): TableSpec[][] {
       // How far `waymark migrate --to` copied each SQLite file, so an interrupted copy resumes.
       { name: 'migration_progress', columns: 'source String, last_rowid Int64, _version UInt64', engine: 'ReplacingMergeTree(_version) ORDER BY source' },
     ],
+    [
+      // What a collector asks of the processor (an erasure, a rebuild) and its answer: asked at
+      // version 1, answered (answered_at > 0, the answer as JSON) at version 2.
+      {
+        name: 'requests',
+        columns: 'id String, kind String, site_id String, body String, asked_at Int64, answered_at Int64, answer String, _version UInt64',
+        engine: 'ReplacingMergeTree(_version) ORDER BY id',
+      },
+    ],
   ]
 }
 
@@ -122,5 +131,32 @@ export async function ensureSchema(ch: ClickHouse): Promise<void> {
       await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = Distributed(${cluster}, ${db}, ${table.name}_local, ${table.shardBy})`)
     }
     await ch.insert('schema_migrations', [{ version: version + 1 }])
+  }
+}
+
+/** How long a deletion may take before the caller is told it is still running. */
+const MUTATION_TIMEOUT_MS = 600_000
+
+/**
+ * Deletes rows for good (an ALTER … DELETE, which rewrites the parts that hold them): on the
+ * server, or on each shard's local table, since a Distributed table takes no mutations. With
+ * `wait`, resolves only once every server has finished (18.16 has no mutations_sync setting).
+ */
+export async function deleteRows(ch: ClickHouse, table: 'events' | MirroredTable, where: string, wait: boolean): Promise<void> {
+  const { database: db, cluster } = ch.target
+  const servers = cluster ? ch.shards() : [ch]
+  const local = `${table}${cluster ? '_local' : ''}`
+  for (const server of servers) await server.exec(`ALTER TABLE ${db}.${local} DELETE WHERE ${where}`)
+  if (!wait) return
+  const started = Date.now()
+  for (const server of servers) {
+    for (;;) {
+      const [{ running }] = await server.rows<{ running: number }>(
+        `SELECT count() AS running FROM system.mutations WHERE database = '${db}' AND table = '${local}' AND is_done = 0`,
+      )
+      if (!running) break
+      if (Date.now() - started > MUTATION_TIMEOUT_MS) throw new Error(`deleting from ${local} has run for ${MUTATION_TIMEOUT_MS / 60_000} minutes and is still running; see system.mutations`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
 }
