@@ -72,7 +72,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     const problem = hookProblem(config, hook)
     if (problem) options.log?.(problem)
   }
-  const alerts = startAlertWorker(store, config, options.alerts, options.log)
+  // On ClickHouse the processor queues and sends alerts, once for every collector.
+  const alerts = isClickHouse(options) ? { stop: async () => {} } : startAlertWorker(store, config, options.alerts, options.log)
   let closing: Promise<void> | undefined
   return {
     url: `http://localhost:${port}`,

@@ -163,7 +163,7 @@ async function alertsCommand(args: string[], flags: Flags) {
       console.log(`Added alert hook ${hook.id} for ${site.domain}: POST to ${hook.url} ${describeHook(hook)}
   signing secret  ${hook.secret}    (secret: check each alert's Waymark-Signature with it; shown only now)
 
-${hook.kind === 'stage' ? 'Stage entries from now on alert, each once; earlier ones do not.' : 'The first list goes within a minute, then one each UTC day.'} A running collector sends them; waymark alerts log shows each attempt.`)
+${hook.kind === 'stage' ? 'Stage entries from now on alert, each once; earlier ones do not.' : 'The first list goes within a minute, then one each UTC day.'} A running collector sends them (on ClickHouse, waymark process); waymark alerts log shows each attempt.`)
     } else if (args[0] === 'list') {
       const domains = new Map(sites.map((s) => [s.id, s.domain]))
       console.log(formatHooks(await store.listAlertHooks(only), (id) => domains.get(id) ?? id))

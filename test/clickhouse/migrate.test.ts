@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newHook } from '../../collector/alerts/hooks'
 import { exportRows, parseExport } from '../../collector/export/export'
 import { runReport } from '../../collector/reports'
 import { addSite } from '../../collector/sites'
@@ -13,6 +14,7 @@ import { openSqliteStore } from '../../collector/store/sqlite'
 import type { Store } from '../../collector/store/types'
 import { waymark } from '../browser/processes'
 import { eventMaker, generateTraffic, random } from '../fixtures/traffic'
+import { sleep } from '../collector/alerts-receiver'
 import { startClickHouse, type RunningClickHouse } from './server'
 
 const SEPTEMBER = Date.UTC(2026, 8, 1)
@@ -23,6 +25,7 @@ describe('waymark migrate --to clickhouse://', () => {
   let dbPath: string
   let siteId: string
   let events: number
+  let alerted: number
 
   beforeAll(async () => {
     clickhouse = await startClickHouse()
@@ -31,6 +34,8 @@ describe('waymark migrate --to clickhouse://', () => {
     const sqlite = openSqliteStore(dbPath)
     const { site } = await addSite(sqlite, 'example.com')
     siteId = site.id
+    // A stage hook made before the history, whose alerts SQLite has queued and delivered: nowhere to send them again.
+    await sqlite.addAlertHook(newHook(DEFAULT_CONFIG, { siteId, url: 'http://127.0.0.1:9/hooks', stage: 'consideration' }, SEPTEMBER - 1))
     const traffic = generateTraffic({ siteId, visitors: 200, seed: 31, start: SEPTEMBER })
     // Some page views left with their engagement reported: SQLite keeps it on the page view's row.
     const event = eventMaker(siteId, random(4))
@@ -39,6 +44,10 @@ describe('waymark migrate --to clickhouse://', () => {
       .map((view, i) => event(view.visitorId, view.occurredAt + 20_000, { kind: 'page_engagement', name: view.id, props: { scrollDepth: 30 + (i % 70), engagedMs: 4_000 + i } }))
     await sqlite.appendEvents([...traffic.events, ...engagement])
     events = traffic.events.length
+    await sqlite.settle()
+    for (const alert of await sqlite.claimAlerts(Date.now(), Date.now() + 60_000, 10_000))
+      await sqlite.recordAlertAttempt(alert.id, { at: Date.now(), durationMs: 12.5, status: 200, error: null, next: { delivered: true } })
+    alerted = (await sqlite.listAlertHooks())[0].delivered
     await sqlite.close()
   }, 60_000)
 
@@ -78,6 +87,10 @@ describe('waymark migrate --to clickhouse://', () => {
       for (const dataset of ['sessions', 'events', 'people'] as const) expect(await csv(ch, dataset)).toBe(await csv(sqlite, dataset))
       // Engagement came across on the page views, and into the sessions' engaged time.
       expect(await csv(ch, 'sessions')).toMatch(/,true,/)
+      // The hook and its delivered alerts came across; the fold of the history queued none again.
+      expect(alerted).toBeGreaterThan(10)
+      await sleep(1000)
+      expect(await ch.listAlertHooks(siteId)).toMatchObject([{ stage: 'consideration', delivered: alerted, pending: 0, gaveUp: 0 }])
     } finally {
       stopProcessor.abort()
       await processor

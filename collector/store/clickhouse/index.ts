@@ -5,7 +5,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type CompanyRecord, type Erasure, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type Erasure, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
@@ -184,9 +184,22 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     }
   }
 
-  const notYet = (what: string) => async () => {
-    throw new NotSupportedByStore(`${what} is not available on a ClickHouse store yet (see "Outgrowing one machine" in the README)`)
+  const hookRow = (hook: AlertHook) => ({
+    id: hook.id, site_id: hook.siteId, kind: hook.kind, journey: hook.journey, stage: hook.stage, owner_type: hook.owner, url: hook.url, secret: hook.secret,
+    stalled_days: hook.stalledDays, created_at: hook.createdAt,
+  })
+  const liveHooks = async (siteId?: string): Promise<AlertHook[]> =>
+    (await ch.rows<Row>(
+      `SELECT * FROM (SELECT * FROM ${db}.alert_hooks FINAL) WHERE _deleted = 0 ${siteId === undefined ? '' : `AND site_id = ${sqlString(siteId)}`} ORDER BY created_at, id`,
+    )).map((r) => ({
+      id: r.id as string, siteId: r.site_id as string, kind: r.kind as AlertHook['kind'], journey: r.journey as string, stage: r.stage as string | null,
+      owner: r.owner_type as AlertHook['owner'], url: r.url as string, secret: r.secret as string, stalledDays: r.stalled_days as number | null, createdAt: r.created_at as number,
+    }))
+
+  const processorsWork = (what: string) => async () => {
+    throw new NotSupportedByStore(`${what} is the processor's work on a ClickHouse store: run \`waymark process\` against it`)
   }
+
 
   const readPerson = async (siteId: string, row: Row) => {
     const visitorIds = await visitorsOfPerson(siteId, row.id as string)
@@ -468,21 +481,75 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       return (await ch.rows<Row>(`SELECT * FROM ${db}.sites FINAL ORDER BY created_at`)).map(siteFromRow)
     },
 
-    // Stage alerts live in the SQLite store only so far: a ClickHouse store has no hooks.
-    addAlertHook: notYet('Stage alerts'),
-    async listAlertHooks() {
-      return []
+    // Stage alerts: hooks are kept here for every collector; the processor queues and delivers the
+    // alerts in its fold and publishes the outbox and its log, which collectors read.
+    async addAlertHook(hook) {
+      await ch.insert('alert_hooks', [{ ...hookRow(hook), _version: Date.now() * 1000, _deleted: 0 }])
     },
-    async removeAlertHook() {
-      return undefined
+    async listAlertHooks(siteId) {
+      const hooks = await liveHooks(siteId)
+      const counts = new Map(
+        (await ch.rows<{ hook_id: string; pending: number; delivered: number; gave_up: number; last_day: string }>(
+          `SELECT hook_id, countIf(next_attempt_at IS NOT NULL) AS pending, countIf(delivered_at IS NOT NULL) AS delivered,
+             countIf(gave_up_at IS NOT NULL) AS gave_up, max(if(startsWith(subject, 'day:'), substring(subject, 5), '')) AS last_day
+           FROM ${live('alert_outbox', siteId === undefined ? '1' : `site_id = ${sqlString(siteId)}`)} GROUP BY hook_id`,
+        )).map((r) => [r.hook_id, r]),
+      )
+      return hooks.map((hook) => {
+        const c = counts.get(hook.id)
+        return { ...hook, pending: c?.pending ?? 0, delivered: c?.delivered ?? 0, gaveUp: c?.gave_up ?? 0, lastDay: c?.last_day || null }
+      })
     },
-    enqueueAlert: notYet('Stage alerts'),
+    async removeAlertHook(id) {
+      const [row] = await ch.rows<Row>(`SELECT * FROM ${db}.alert_hooks FINAL WHERE id = ${sqlString(id)}`)
+      if (!row || row._deleted) return undefined
+      const [{ pending }] = await ch.rows<{ pending: number }>(
+        `SELECT count() AS pending FROM ${live('alert_outbox', `site_id = ${sqlString(row.site_id as string)}`)} AND hook_id = ${sqlString(id)} AND next_attempt_at IS NOT NULL`,
+      )
+      // The processor removes it from its fold at its next pass, with its alerts, delivered or not.
+      await ch.insert('alert_hooks', [{ ...row, _version: Math.max(Date.now() * 1000, (row._version as number) + 1), _deleted: 1 }])
+      return { dropped: pending }
+    },
+    enqueueAlert: processorsWork('Queuing alerts'),
+    // The processor delivers alerts: a collector on ClickHouse claims none.
     async claimAlerts() {
       return []
     },
-    recordAlertAttempt: notYet('Stage alerts'),
-    async alertLog() {
-      return []
+    recordAlertAttempt: processorsWork('Sending alerts'),
+    async alertLog({ siteId, limit }) {
+      const ofSite = siteId === undefined ? '1' : `site_id = ${sqlString(siteId)}`
+      const outboxOfSite = `SELECT id FROM ${live('alert_outbox', ofSite)}`
+      const tried = await ch.rows<{ at: number; alertId: string; attempt: number; status: number | null; error: string | null; durationMs: number | null }>(
+        `SELECT at, outbox_id AS alertId, attempt, status, error, duration_ms AS durationMs FROM ${live('alert_deliveries', `outbox_id GLOBAL IN (${outboxOfSite})`)}
+         ORDER BY at DESC, attempt DESC LIMIT ${sqlNumber(limit)}`,
+      )
+      const untried = await ch.rows<{ at: number; alertId: string }>(
+        `SELECT created_at AS at, id AS alertId FROM ${live('alert_outbox', ofSite)} AND attempts = 0 ORDER BY created_at DESC LIMIT ${sqlNumber(limit)}`,
+      )
+      const lines = [...tried, ...untried.map((u) => ({ ...u, attempt: 0, status: null, error: null, durationMs: null }))]
+        .sort((x, y) => y.at - x.at || y.attempt - x.attempt)
+        .slice(0, limit)
+      const alerts = new Map(
+        (await ch.rows<Row>(`SELECT * FROM ${live('alert_outbox', `id IN ${sqlList(new Set(lines.map((l) => l.alertId)))}`)}`)).map((r) => [r.id as string, r]),
+      )
+      const hooks = new Map((await liveHooks()).map((h) => [h.id, h]))
+      const owners = new Map<string, string | null>()
+      for (const [table, type, name] of [['people', 'person', 'coalesce(email, user_id)'], ['companies', 'company', 'coalesce(domain, group_id)']] as const) {
+        const ids = [...alerts.values()].filter((a) => a.owner_type === type).map((a) => a.owner_id as string)
+        if (ids.length) for (const r of await ch.rows<{ id: string; name: string | null }>(`SELECT id, ${name} AS name FROM ${live(table, `id IN ${sqlList(ids)}`)}`)) owners.set(r.id, r.name)
+      }
+      return lines.flatMap((line): AlertLogEntry[] => {
+        const alert = alerts.get(line.alertId)
+        const hook = alert && hooks.get(alert.hook_id as string)
+        if (!alert || !hook) return []
+        return [{
+          ...line, hookId: hook.id, siteId: alert.site_id as string, kind: hook.kind, stage: alert.stage as string | null,
+          ownerType: alert.owner_type as AlertLogEntry['ownerType'], owner: alert.owner_id ? (owners.get(alert.owner_id as string) ?? null) : null,
+          ownerId: alert.owner_id as string | null, stalled: hook.kind === 'stalled' ? (JSON.parse(alert.body as string).total ?? null) : null,
+          attempts: alert.attempts as number, nextAttemptAt: alert.next_attempt_at as number | null, deliveredAt: alert.delivered_at as number | null,
+          gaveUpAt: alert.gave_up_at as number | null,
+        }]
+      })
     },
 
     async writable() {

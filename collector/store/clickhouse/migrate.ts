@@ -31,7 +31,7 @@ export interface MigrateResult {
 
 /**
  * `waymark migrate --to clickhouse://…`: copies an SQLite installation's sites and events to
- * ClickHouse, in chunks, recording in ClickHouse how far it got so an interrupted run resumes
+ * ClickHouse (with their alert hooks and alerts), in chunks, recording in ClickHouse how far it got so an interrupted run resumes
  * there (an event copied twice is stored once anyway: the event id is in the sort key). Then it
  * checks each site's event count on both sides, and asks the processor to fold every event again,
  * so sessions, people and stages are computed from the history too.
@@ -49,7 +49,18 @@ export async function migrateToClickHouse(options: MigrateOptions): Promise<Migr
     // Sites first: as the SQLite store reads them, written as any collector writes them.
     const reader = openSqliteStore(source, { checkJourneys: false, maintainJourneys: false })
     for (const site of await reader.listSites()) if (!(await target.findSite(site.id))) await target.addSite(site)
+    // Stage alert hooks, and the alerts queued and sent so far: the processor's fold of the history
+    // then finds each entry's alert already queued, and alerts no entry a second time.
+    const hooks = new Set((await target.listAlertHooks()).map((hook) => hook.id))
+    for (const hook of await reader.listAlertHooks()) if (!hooks.has(hook.id)) await target.addAlertHook(hook)
     await reader.close()
+    for (const table of ['alert_outbox', 'alert_deliveries']) {
+      // Whole milliseconds: an older Waymark kept a delivery's time with a fraction.
+      const rows = (sqlite.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]).map((row) =>
+        Object.fromEntries([...Object.entries(row).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v) : v]), ['_version', 1], ['_deleted', 0]]),
+      )
+      for (let i = 0; i < rows.length; i += CHUNK_ROWS) await ch.insert(table, rows.slice(i, i + CHUNK_ROWS))
+    }
 
     const progress = async () =>
       (await ch.rows<{ last_rowid: number }>(`SELECT last_rowid FROM ${db}.migration_progress FINAL WHERE source = ${sqlString(source)}`))[0]?.last_rowid ?? 0

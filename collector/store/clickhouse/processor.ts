@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { RETENTION_EVERY_MS } from '../../retention'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { Erasure, PersonRef, Site } from '../types'
+import { startAlertWorker, type AlertWorkerOptions } from '../../alerts/worker'
+import type { AlertHook, Erasure, PersonRef, Site } from '../types'
 import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
@@ -34,6 +35,8 @@ export interface ProcessorOptions {
   /** The processor's working SQLite file: its fold of the events, published to ClickHouse. */
   workPath: string
   config?: WaymarkConfig
+  /** How stage alerts are sent (polling, timeouts, retries), as for a collector. */
+  alerts?: AlertWorkerOptions
   signal?: AbortSignal
   log?: (message: string) => void
 }
@@ -63,7 +66,8 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   const log = options.log ?? (() => {})
   const ch = connectClickHouse(options.storeUrl)
   await ensureSchema(ch)
-  const work = openWorkingFold(options.workPath, options.config ?? DEFAULT_CONFIG)
+  const config = options.config ?? DEFAULT_CONFIG
+  const work = openWorkingFold(options.workPath, config)
   const shared = await openClickHouseStore(options.storeUrl, { config: options.config })
   let retainedAt = 0
   /** Retention, once for every collector: the events in ClickHouse, and the working file's copy. */
@@ -79,23 +83,36 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   }
   let held = false
   let lastVersion = 0
+  /** Stage alerts go out from the fold's outbox, only while this processor holds the lease. */
+  let alerts: { stop(): Promise<unknown> } | undefined
+  const stopAlerts = async () => {
+    await alerts?.stop()
+    alerts = undefined
+  }
   try {
     const step = async () => {
       const lease = await takeLease(ch, work.holder)
       if (!lease) {
         if (held) log('waymark process: another processor holds the lease now; waiting')
         held = false
+        await stopAlerts()
         return sleep(LEASE_MS / 3, options.signal)
       }
       if (!held) {
         held = true
         if (lease.fromOther) {
           log('waymark process: taking over from another processor: folding every event again')
+          await stopAlerts()
           await work.reset()
+          // The alerts queued and sent so far, so that the refold alerts no stage entry a second time.
+          for (const table of ['alert_outbox', 'alert_deliveries'] as const)
+            work.restore(table, await ch.rows(`SELECT * FROM (SELECT * FROM ${ch.target.database}.${table} FINAL) WHERE _deleted = 0`))
         }
         log('waymark process: holding the lease; folding events as they arrive')
       }
       await work.syncSites(await shared.listSites())
+      await work.syncHooks(await shared.listAlertHooks())
+      alerts ??= startAlertWorker(work.store, config, options.alerts, log)
       if (Date.now() - retainedAt > RETENTION_EVERY_MS) await retain()
       const versions = versionsAbove(lease.version)
       // One interrupted (a crash, ClickHouse away) is finished before anything new is folded.
@@ -120,6 +137,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
     // and collectors asking for an erasure learn at once that no processor runs.
     if (held) await writeLease(ch, work, Math.max(Date.now() * 1000, lastVersion + 1), 0).catch(() => {})
   } finally {
+    await stopAlerts()
     await work.close()
     await shared.close()
     await ch.close()
@@ -296,11 +314,30 @@ async function sweep(ch: ClickHouse, work: WorkingFold, version: number) {
 
 type WorkingFold = ReturnType<typeof openWorkingFold>
 
+/** The working file's own tables and triggers; a file of another format is folded again from scratch. */
+const WORK_FORMAT = 2
+
+/** Removes a working file an older Waymark wrote: the processor then starts a new one, as a new holder, and refolds. */
+function dropOlderFormat(path: string) {
+  if (!existsSync(path)) return
+  const file = new Database(path, { readonly: true })
+  let format: string | null = null
+  try {
+    const isWorkingFile = file.prepare("SELECT 1 FROM sqlite_master WHERE name = 'processor_meta'").get()
+    // Anything else (an empty file, say) is left alone.
+    if (isWorkingFile) format = (file.prepare("SELECT value FROM processor_meta WHERE key = 'format'").pluck().get() as string | undefined) ?? 'first'
+  } finally {
+    file.close()
+  }
+  if (format !== null && format !== String(WORK_FORMAT)) for (const name of [path, `${path}-wal`, `${path}-shm`]) rmSync(name, { force: true })
+}
+
 /**
  * The processor's SQLite file: Waymark's SQLite store holding its fold of the events, with
  * triggers that note each derived row that changes, until it is published.
  */
 function openWorkingFold(path: string, config: WaymarkConfig) {
+  dropOlderFormat(path)
   let store = openSqliteStore(path, { config })
   let db = new Database(path)
   const prepare = () => {
@@ -308,7 +345,9 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       CREATE TABLE IF NOT EXISTS processor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS folded (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS folded_by_time ON folded (received_at);
-      CREATE TABLE IF NOT EXISTS unpublished (tbl TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+      -- seq counts the changes since the row was noted: a change made while a publish is out
+      -- (the alert worker runs beside the pass) keeps its note when that publish is done.
+      CREATE TABLE IF NOT EXISTS unpublished (tbl TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
       -- What the erasure under way removed from the fold, to remove from ClickHouse in turn.
       CREATE TABLE IF NOT EXISTS erased_events (id TEXT PRIMARY KEY, visitor_id TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS erased_rows (tbl TEXT NOT NULL, key TEXT NOT NULL, gone INTEGER NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
@@ -319,7 +358,8 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       const key = (row: 'NEW' | 'OLD') => `json_array(${keys.map((k) => `${row}.${k}`).join(', ')})`
       // Not OR IGNORE: an upsert's own conflict clause would override it inside the trigger.
       const note = (row: 'NEW' | 'OLD') =>
-        `INSERT INTO unpublished (tbl, key) SELECT '${table}', ${key(row)} WHERE NOT EXISTS (SELECT 1 FROM unpublished WHERE tbl = '${table}' AND key = ${key(row)});`
+        `UPDATE unpublished SET seq = seq + 1 WHERE tbl = '${table}' AND key = ${key(row)};
+         INSERT INTO unpublished (tbl, key, seq) SELECT '${table}', ${key(row)}, 0 WHERE NOT EXISTS (SELECT 1 FROM unpublished WHERE tbl = '${table}' AND key = ${key(row)});`
       db.exec(`
         CREATE TRIGGER IF NOT EXISTS publish_${table}_insert AFTER INSERT ON ${table} BEGIN ${note('NEW')} END;
         CREATE TRIGGER IF NOT EXISTS publish_${table}_update AFTER UPDATE ON ${table} BEGIN ${note('OLD')} ${note('NEW')} END;
@@ -332,6 +372,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       `)
     }
     db.prepare("INSERT OR IGNORE INTO processor_meta (key, value) VALUES ('holder', ?)").run(`processor:${randomUUID()}`)
+    db.prepare("INSERT OR IGNORE INTO processor_meta (key, value) VALUES ('format', ?)").run(String(WORK_FORMAT))
   }
   prepare()
   const meta = (key: string) => db.prepare('SELECT value FROM processor_meta WHERE key = ?').pluck().get(key) as string | undefined
@@ -363,6 +404,30 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       for (const site of sites) if (!(await store.findSite(site.id))) await store.addSite(site)
     },
     deleteEventsBefore: (siteId: string, before: number) => store.deleteEventsBefore(siteId, before),
+    /** The fold's store, for the alert worker (a new one after reset()). */
+    get store() {
+      return store
+    },
+    /** Alert hooks as collectors made and removed them. */
+    async syncHooks(hooks: AlertHook[]) {
+      const live = new Set(hooks.map((hook) => hook.id))
+      const held = await store.listAlertHooks()
+      for (const hook of held) if (!live.has(hook.id)) await store.removeAlertHook(hook.id)
+      const heldIds = new Set(held.map((hook) => hook.id))
+      for (const hook of hooks)
+        if (!heldIds.has(hook.id))
+          await store.addAlertHook({
+            id: hook.id, siteId: hook.siteId, kind: hook.kind, journey: hook.journey, stage: hook.stage, owner: hook.owner, url: hook.url, secret: hook.secret,
+            stalledDays: hook.stalledDays, createdAt: hook.createdAt,
+          })
+    },
+    /** Rows published before (the alert outbox and its log, after a takeover), back into the fold as they were. */
+    restore(table: 'alert_outbox' | 'alert_deliveries', rows: Record<string, unknown>[]) {
+      if (!rows.length) return
+      const columns = Object.keys(rows[0]).filter((c) => c !== '_version' && c !== '_deleted')
+      const insert = db.prepare(`INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`)
+      db.transaction(() => rows.forEach((row) => insert.run(row)))()
+    },
     async fold(events: ReturnType<typeof eventFromRow>[]) {
       // A page view copied from SQLite carries its engagement; the working store takes it as the tag's report.
       const engagements = events
@@ -375,17 +440,17 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     },
     /** Up to `limit` derived rows changed since they were last published: the row as it is, or a tombstone of its key. */
     changes(limit: number) {
-      const noted = db.prepare('SELECT tbl, key FROM unpublished LIMIT ?').all(limit) as { tbl: MirroredTable; key: string }[]
-      return noted.map(({ tbl, key }) => {
+      const noted = db.prepare('SELECT tbl, key, seq FROM unpublished LIMIT ?').all(limit) as { tbl: MirroredTable; key: string; seq: number }[]
+      return noted.map(({ tbl, key, seq }) => {
         const values = JSON.parse(key) as (string | number)[]
         const row = rowOf(tbl, values)
         const keyRow = Object.fromEntries(MIRRORED_TABLES[tbl].map((k, i) => [k, values[i]]))
-        return { table: tbl, key, row: row ?? keyRow, deleted: !row }
+        return { table: tbl, key, seq, row: row ?? keyRow, deleted: !row }
       })
     },
-    published(changes: { table: string; key: string }[]) {
-      const done = db.prepare('DELETE FROM unpublished WHERE tbl = ? AND key = ?')
-      db.transaction(() => changes.forEach((c) => done.run(c.table, c.key)))()
+    published(changes: { table: string; key: string; seq: number }[]) {
+      const done = db.prepare('DELETE FROM unpublished WHERE tbl = ? AND key = ? AND seq = ?')
+      db.transaction(() => changes.forEach((c) => done.run(c.table, c.key, c.seq)))()
     },
     rebuild: (siteId?: string) => store.rebuild(siteId),
     /**

@@ -17,6 +17,9 @@ export const MIRRORED_TABLES = {
   companies: ['site_id', 'id'],
   identities: ['site_id', 'visitor_id'],
   traits: ['subject_id', 'key'],
+  // Stage alerts queued by the fold and their delivery attempts: what collectors list and log.
+  alert_outbox: ['site_id', 'id'],
+  alert_deliveries: ['outbox_id', 'attempt'],
 } as const satisfies Record<string, readonly string[]>
 export type MirroredTable = keyof typeof MIRRORED_TABLES
 
@@ -37,10 +40,10 @@ export function columnsLikeSqlite(): Record<string, Column[]> {
   const db = new Database(':memory:')
   try {
     migrate(db)
-    const tables = ['events', 'sites', ...Object.keys(MIRRORED_TABLES)]
+    const tables = ['events', 'sites', 'alert_hooks', ...Object.keys(MIRRORED_TABLES)]
     return Object.fromEntries(
       tables.map((table) => {
-        const sortedBy: readonly string[] = table === 'events' ? EVENTS_ORDER : table === 'sites' ? ['id'] : MIRRORED_TABLES[table as MirroredTable]
+        const sortedBy: readonly string[] = table === 'events' ? EVENTS_ORDER : table === 'sites' || table === 'alert_hooks' ? ['id'] : MIRRORED_TABLES[table as MirroredTable]
         const info = db.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[]
         return [
           table,
@@ -77,12 +80,13 @@ const hashOf = (columns: readonly string[]) => `cityHash64(${columns.join(', ')}
 /** Each step a list of tables to create. Append steps, never edit one. */
 function migrations(): TableSpec[][] {
   const columns = columnsLikeSqlite()
-  const mirrored = Object.entries(MIRRORED_TABLES).map(([table, sortedBy]) => ({
-    name: table,
-    columns: `${columnList(columns[table])}, _version UInt64, _deleted UInt8`,
-    engine: `ReplacingMergeTree(_version) ORDER BY (${sortedBy.join(', ')})`,
-    shardBy: hashOf(sortedBy),
-  }))
+  const mirrored = (...tables: MirroredTable[]) =>
+    tables.map((table) => ({
+      name: table,
+      columns: `${columnList(columns[table])}, _version UInt64, _deleted UInt8`,
+      engine: `ReplacingMergeTree(_version) ORDER BY (${MIRRORED_TABLES[table].join(', ')})`,
+      shardBy: hashOf(MIRRORED_TABLES[table]),
+    }))
   return [
     [
       // The last row written for an id is kept: a retry to another collector stores the event once.
@@ -90,7 +94,7 @@ function migrations(): TableSpec[][] {
       { name: 'events', columns: columnList(columns.events), engine: `ReplacingMergeTree ORDER BY (${EVENTS_ORDER.join(', ')})`, shardBy: hashOf(['site_id', 'visitor_id']) },
       { name: 'sites', columns: `${columnList(columns.sites)}, _version UInt64`, engine: 'ReplacingMergeTree(_version) ORDER BY id' },
       { name: 'processor', columns: 'name String, holder String, expires_at Int64, watermark Int64, _version UInt64', engine: 'ReplacingMergeTree(_version) ORDER BY name' },
-      ...mirrored,
+      ...mirrored('sessions', 'session_stages', 'stage_entries', 'owner_stages', 'people', 'companies', 'identities', 'traits'),
     ],
     [
       // How far `waymark migrate --to` copied each SQLite file, so an interrupted copy resumes.
@@ -104,6 +108,12 @@ function migrations(): TableSpec[][] {
         columns: 'id String, kind String, site_id String, body String, asked_at Int64, answered_at Int64, answer String, _version UInt64',
         engine: 'ReplacingMergeTree(_version) ORDER BY id',
       },
+    ],
+    [
+      // Stage alerts: hooks are made and removed (a tombstone) by any collector and read by the
+      // processor, which queues and delivers the alerts and publishes the outbox and its log.
+      { name: 'alert_hooks', columns: `${columnList(columns.alert_hooks)}, _version UInt64, _deleted UInt8`, engine: 'ReplacingMergeTree(_version) ORDER BY id' },
+      ...mirrored('alert_outbox', 'alert_deliveries'),
     ],
   ]
 }

@@ -120,8 +120,9 @@ export function sqliteAlerts(db: Database.Database) {
     const attempts = statements.attempted.get({
       id,
       next: 'retryAt' in next ? next.retryAt : null,
-      delivered: 'delivered' in next ? attempt.at + attempt.durationMs : null,
-      gaveUp: 'gaveUp' in next ? attempt.at + attempt.durationMs : null,
+      // Whole milliseconds, as every time is kept (the duration is measured finer).
+      delivered: 'delivered' in next ? Math.round(attempt.at + attempt.durationMs) : null,
+      gaveUp: 'gaveUp' in next ? Math.round(attempt.at + attempt.durationMs) : null,
     }) as number | undefined
     // Its hook was removed while the attempt was out: nothing to record it under.
     if (attempts === undefined) return
