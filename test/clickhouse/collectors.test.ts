@@ -5,10 +5,12 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCollector, type RunningCollector } from '../../collector/server'
 import { addSite, hashSecret, randomToken } from '../../collector/sites'
+import { eventRow } from '../../collector/store/clickhouse'
 import { connectClickHouse } from '../../collector/store/clickhouse/connection'
 import { runProcessor } from '../../collector/store/clickhouse/processor'
 import type { EventRecord } from '../../collector/store/types'
 import { batch, CHROME_UA, pageview } from '../collector/helpers'
+import { eventMaker, random } from '../fixtures/traffic'
 import { startClickHouse, type RunningClickHouse } from './server'
 
 describe('several collectors writing to one ClickHouse', () => {
@@ -23,7 +25,7 @@ describe('several collectors writing to one ClickHouse', () => {
   let processor: Promise<void>
   const startProcessor = () => {
     stopProcessor = new AbortController()
-    processor = runProcessor({ storeUrl: clickhouse.storeUrl('shared'), workPath: join(dir, 'processor.db'), signal: stopProcessor.signal })
+    processor = runProcessor({ storeUrl: clickhouse.storeUrl('shared'), workPath: join(dir, 'processor.db'), signal: stopProcessor.signal, reconcileEveryMs: 500 })
   }
 
   const post = (collector: RunningCollector, body: unknown) =>
@@ -119,6 +121,28 @@ describe('several collectors writing to one ClickHouse', () => {
     expect(left[0].n).toBe(0)
     const again = await fetch(`${a.url}/api/people?email=jane@acme-corp.example`, { method: 'DELETE', headers: { Authorization: `Bearer ${adminToken}` } })
     expect(again.status).toBe(404)
+  })
+
+  it('folds an event whose insert landed long after its collector stamped it (past the passes’ overlap)', async () => {
+    // The processor's passes have moved past that moment already.
+    await a.store.settle()
+    const visitor = ulid()
+    const stamped = Date.now() - 60_000
+    const late = eventMaker(siteId, random(5))(visitor, stamped, { path: '/late', url: 'https://www.example.com/late' })
+    const raw = connectClickHouse(clickhouse.storeUrl('shared'))
+    await raw.insert('events', [eventRow(late)])
+    await raw.close()
+    const sessionsOf = async () => {
+      const found = []
+      for await (const session of a.store.querySessions({ siteId, visitorId: visitor })) found.push(session)
+      return found
+    }
+    const asked = Date.now()
+    while (!(await sessionsOf()).length) {
+      expect(Date.now() - asked).toBeLessThan(15_000)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(await sessionsOf()).toMatchObject([{ visitorId: visitor, entryPath: '/late', events: 1 }])
   })
 
   it('queues an erasure asked while no processor runs, and carries it out once one does', async () => {

@@ -21,6 +21,13 @@ const READ_LAG_MS = 1000
  * or a collector whose clock is a little behind; events already folded are skipped by id.
  */
 const OVERLAP_MS = 10_000
+/**
+ * An insert may land later still (a collector stalled, ClickHouse slow to answer). Every so often
+ * the processor counts the events of each minute of this window in ClickHouse and in its fold,
+ * and folds what a minute is missing. Later than this, an event stays stored but unfolded.
+ */
+const RECONCILE_WINDOW_MS = 15 * 60_000
+const RECONCILE_EVERY_MS = 30_000
 /** How long the lease lasts without renewal: a processor that dies is replaced after this. */
 const LEASE_MS = 15_000
 /** Between passes when there was nothing new. */
@@ -35,6 +42,8 @@ export interface ProcessorOptions {
   /** The processor's working SQLite file: its fold of the events, published to ClickHouse. */
   workPath: string
   config?: WaymarkConfig
+  /** How often events that landed after their pass are looked for (default 30 s). */
+  reconcileEveryMs?: number
   /** How stage alerts are sent (polling, timeouts, retries), as for a collector. */
   alerts?: AlertWorkerOptions
   signal?: AbortSignal
@@ -70,6 +79,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   const work = openWorkingFold(options.workPath, config)
   const shared = await openClickHouseStore(options.storeUrl, { config: options.config })
   let retainedAt = 0
+  let reconciledAt = Date.now()
   /** Retention, once for every collector: the events in ClickHouse, and the working file's copy. */
   const retain = async () => {
     retainedAt = Date.now()
@@ -117,6 +127,11 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
       const versions = versionsAbove(lease.version)
       // One interrupted (a crash, ClickHouse away) is finished before anything new is folded.
       await finishErasure(ch, work, versions, log)
+      if (Date.now() - reconciledAt > (options.reconcileEveryMs ?? RECONCILE_EVERY_MS)) {
+        reconciledAt = Date.now()
+        const late = await reconcile(ch, work)
+        if (late) log(`waymark process: folded ${late} events whose insert landed after their pass`)
+      }
       const folded = await pass(ch, work, versions)
       const served = await serveRequests(ch, work, versions, log)
       // The lease's row carries the highest version used, so the next pass starts above it.
@@ -204,6 +219,36 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Prom
   await writeLease(ch, work, versions.next())
   if (work.sweepPending()) await sweep(ch, work, versions.next())
   return fresh.length > 0 || Boolean(batchEnd)
+}
+
+/**
+ * Folds the events of the reconcile window that the passes missed (their insert landed after the
+ * pass's overlap had moved on): a minute with more events in ClickHouse than in the fold is read
+ * again, and what is not folded yet is folded. Returns how many events that was.
+ */
+async function reconcile(ch: ClickHouse, work: WorkingFold): Promise<number> {
+  const db = ch.target.database
+  const to = work.watermark() - OVERLAP_MS
+  const from = Math.max(0, to - RECONCILE_WINDOW_MS)
+  if (to <= 0) return 0
+  const inFold = work.foldedPerMinute(from, to)
+  const stored = await ch.rows<{ minute: number; n: number }>(
+    `SELECT intDiv(received_at, 60000) AS minute, uniqExact(id) AS n FROM ${db}.events
+     WHERE received_at >= ${sqlNumber(from)} AND received_at < ${sqlNumber(to)} GROUP BY minute`,
+  )
+  let late = 0
+  for (const { minute, n } of stored) {
+    if (n <= (inFold.get(minute) ?? 0)) continue
+    const start = Math.max(from, minute * 60_000)
+    const end = Math.min(to, (minute + 1) * 60_000)
+    const rows = await ch.rows<Record<string, unknown>>(
+      `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${db}.events WHERE received_at >= ${sqlNumber(start)} AND received_at < ${sqlNumber(end)}`,
+    )
+    const missed = work.unfolded(rows.map(eventFromRow))
+    if (missed.length) await work.fold(missed)
+    late += missed.length
+  }
+  return late
 }
 
 /** Publishes every derived row changed in the fold since it was last published: the row as it is, or a tombstone. */
@@ -390,7 +435,12 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     holds: (table: MirroredTable, key: unknown[]) => rowOf(table, key) !== undefined,
     advance(until: number) {
       setMeta('watermark', String(until))
-      db.prepare('DELETE FROM folded WHERE received_at < ?').run(until - 2 * OVERLAP_MS)
+      db.prepare('DELETE FROM folded WHERE received_at < ?').run(until - RECONCILE_WINDOW_MS - OVERLAP_MS)
+    },
+    /** How many events of each minute (ms since the epoch ÷ 60,000) in [from, to) the fold holds. */
+    foldedPerMinute(from: number, to: number) {
+      const rows = db.prepare('SELECT received_at / 60000 AS minute, count(*) AS n FROM folded WHERE received_at >= ? AND received_at < ? GROUP BY minute').all(from, to)
+      return new Map((rows as { minute: number; n: number }[]).map((r) => [r.minute, r.n]))
     },
     /** The events not folded yet, each once. */
     unfolded(events: ReturnType<typeof eventFromRow>[]) {
