@@ -60,7 +60,8 @@ describe.each([
     clickhouse = await start()
     dir = mkdtempSync(join(tmpdir(), 'waymark-parity-'))
     sqlite = openSqliteStore(join(dir, 'waymark.db'))
-    ch = await openClickHouseStore(clickhouse.storeUrl('parity'))
+    // Small pages: every streamed read crosses many of them.
+    ch = await openClickHouseStore(clickhouse.storeUrl('parity'), { pageRows: 97 })
     const { site } = await addSite(sqlite, 'example.com')
     await ch.addSite(site)
     siteId = site.id

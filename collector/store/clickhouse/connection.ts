@@ -85,6 +85,8 @@ function connectTo(target: ClickHouseTarget): ClickHouse {
     clickhouse_settings: {
       // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
       output_format_json_quote_64bit_integers: 0,
+      // A page's ids go into the next query's IN lists (18.16 has no query parameters): more than the default 256 KB.
+      max_query_size: '16777216',
       // A Distributed table's insert answers once the shards have the rows, not once they are queued to be sent.
       ...(target.cluster ? { insert_distributed_sync: 1 } : {}),
     },

@@ -13,8 +13,12 @@ import { deleteRows, ensureSchema } from './schema'
 
 type Row = Record<string, unknown>
 
-/** Rows per page of a streamed read: as on SQLite, memory stays flat whatever the size. */
-const PAGE_ROWS = 2000
+/**
+ * Rows per page of a streamed read: as on SQLite, memory stays flat whatever the size. Large, as
+ * each page costs round trips (its people, stages and sessions): 10,000 rather than 2,000 took
+ * sources, content and paths from 514, 547 and 855 ms to 377, 338 and 650 ms on 11,334 events.
+ */
+const PAGE_ROWS = 10_000
 /** How long settle() waits for the processor before saying it is not running. */
 const SETTLE_TIMEOUT_MS = 60_000
 /** How long a collector waits for the processor to carry out a request before answering that it is queued. */
@@ -40,6 +44,8 @@ export const eventFromRow = (row: Row): StoredEvent => eventFromValues(STORED_EV
 
 export interface ClickHouseOptions {
   config?: WaymarkConfig
+  /** Rows per page of streamed reads (tests make it small, so that every read crosses pages). */
+  pageRows?: number
 }
 
 /**
@@ -49,6 +55,7 @@ export interface ClickHouseOptions {
  */
 export async function openClickHouseStore(url: string, options: ClickHouseOptions = {}): Promise<Store> {
   const config = options.config ?? DEFAULT_CONFIG
+  const pageRows = options.pageRows ?? PAGE_ROWS
   const ch = connectClickHouse(url)
   await ensureSchema(ch)
   const db = ch.target.database
@@ -63,9 +70,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   async function* paged(sql: (after: string) => string, keys: string[]): AsyncGenerator<Row[]> {
     let after = '1'
     for (;;) {
-      const rows = await ch.rows<Row>(`${sql(after)} LIMIT ${PAGE_ROWS}`)
+      const rows = await ch.rows<Row>(`${sql(after)} LIMIT ${pageRows}`)
       if (rows.length) yield rows
-      if (rows.length < PAGE_ROWS) return
+      if (rows.length < pageRows) return
       const last = rows[rows.length - 1]
       const value = (key: string) => (typeof last[key] === 'number' ? sqlNumber(last[key] as number) : sqlString(String(last[key])))
       after = `(${keys.join(', ')}) > (${keys.map(value).join(', ')})`

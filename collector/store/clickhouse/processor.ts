@@ -300,7 +300,7 @@ async function serveRequests(ch: ClickHouse, work: WorkingFold, versions: Versio
 const answer = (ch: ClickHouse, request: Request, outcome: { result: unknown } | { error: string }) =>
   ch.insert('requests', [{ ...request, answered_at: Date.now(), answer: JSON.stringify(outcome), _version: 2 }])
 
-/** Rows per ALTER … DELETE: its statement stays under ClickHouse's 256 KB query limit. */
+/** Keys per ALTER … DELETE: a statement of a few hundred kilobytes at most. */
 const KEYS_PER_DELETE = 1000
 
 /**
