@@ -21,6 +21,8 @@ export interface ClickHouseBench {
   threeCollectors: number
   sqliteBytesPerEvent: number
   clickhouseBytesPerEvent: number
+  /** The `arrivals` copy, which holds only the last month or two. */
+  arrivalsBytesPerEvent: number
   events: number
   reports: { name: string; sqliteMs: number; clickhouseMs: number }[]
 }
@@ -76,8 +78,13 @@ export async function benchClickHouse(seconds: number, visitors: number): Promis
     await sqlite.close()
     const sqliteBytes = ['', '-wal'].reduce((n, suffix) => n + (statSync(sqlitePath + suffix, { throwIfNoEntry: false })?.size ?? 0), 0)
     const raw = connectClickHouse(storeUrl)
-    await raw.exec('OPTIMIZE TABLE history.events FINAL')
-    const [{ bytes }] = await raw.rows<{ bytes: number }>(`SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = 'history' AND table = 'events' AND active`)
+    const bytesOf = async (table: string) => {
+      await raw.exec(`OPTIMIZE TABLE history.${table} FINAL`)
+      return (await raw.rows<{ bytes: number }>(`SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = 'history' AND table = '${table}' AND active`))[0].bytes
+    }
+    const bytes = await bytesOf('events')
+    // The processor's copy of the last month or two, by time received: here, every event.
+    const arrivalsBytes = await bytesOf('arrivals')
     await raw.close()
 
     const reopened = openSqliteStore(sqlitePath, { checkJourneys: false })
@@ -98,6 +105,7 @@ export async function benchClickHouse(seconds: number, visitors: number): Promis
       events: events.length,
       sqliteBytesPerEvent: sqliteBytes / events.length,
       clickhouseBytesPerEvent: bytes / events.length,
+      arrivalsBytesPerEvent: arrivalsBytes / events.length,
       reports,
     }
   } finally {

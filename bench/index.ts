@@ -103,7 +103,7 @@ const clickhouseVisitors = Number(process.env.BENCH_CLICKHOUSE_VISITORS ?? 20_00
 const ch = await benchClickHouse(seconds, clickhouseVisitors)
 console.log(`\nClickHouse (Debian's clickhouse-server, on this machine beside the collectors and the load generator)`)
 console.log(`  intake, POST /e, ${seconds} s, 32 connections spread over the collectors: one collector ${fmt(ch.oneCollector)} events/s, three ${fmt(ch.threeCollectors)} events/s; ratio three / one ${fmt(ch.threeCollectors / ch.oneCollector, 2)}`)
-console.log(`  bytes on disk per event, ${fmt(ch.events)} generated events: SQLite ${fmt(ch.sqliteBytesPerEvent)} B (with sessions and stages), ClickHouse events table ${fmt(ch.clickhouseBytesPerEvent)} B; ratio ${fmt(ch.clickhouseBytesPerEvent / ch.sqliteBytesPerEvent, 2)}`)
+console.log(`  bytes on disk per event, ${fmt(ch.events)} generated events: SQLite ${fmt(ch.sqliteBytesPerEvent)} B (with sessions and stages), ClickHouse events table ${fmt(ch.clickhouseBytesPerEvent)} B; ratio ${fmt(ch.clickhouseBytesPerEvent / ch.sqliteBytesPerEvent, 2)} (plus ${fmt(ch.arrivalsBytesPerEvent)} B for each event of the last month or two, kept again by time received for the processor)`)
 for (const r of ch.reports)
   console.log(`  report ${r.name.padEnd(8)} on ${fmt(ch.events)} events: SQLite ${fmt(r.sqliteMs)} ms, ClickHouse ${fmt(r.clickhouseMs)} ms; ratio ${fmt(r.clickhouseMs / r.sqliteMs, 2)}`)
 

@@ -61,7 +61,7 @@ describe.each([
     dir = mkdtempSync(join(tmpdir(), 'waymark-parity-'))
     sqlite = openSqliteStore(join(dir, 'waymark.db'))
     // Small pages: every streamed read crosses many of them.
-    ch = await openClickHouseStore(clickhouse.storeUrl('parity'), { pageRows: 97 })
+    ch = await openClickHouseStore(clickhouse.storeUrl('parity'), { pageRows: 150 })
     const { site } = await addSite(sqlite, 'example.com')
     await ch.addSite(site)
     siteId = site.id

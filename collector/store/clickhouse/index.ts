@@ -459,7 +459,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     async deleteEventsBefore(siteId, before) {
       const where = `site_id = ${sqlString(siteId)} AND occurred_at < ${sqlNumber(before)}`
       const [{ events }] = await ch.rows<{ events: number }>(`SELECT count() AS events FROM ${db}.events WHERE ${where}`)
-      if (events) await deleteRows(ch, 'events', where, false)
+      if (events) for (const table of ['events', 'arrivals'] as const) await deleteRows(ch, table, where, false)
       return events
     },
 

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
 import { eventFromRow, openClickHouseStore } from './index'
-import { deleteRows, ensureSchema, MIRRORED_TABLES, type MirroredTable } from './schema'
+import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, type MirroredTable } from './schema'
 
 /**
  * How far behind its own clock the processor reads: events received in the last moment may still
@@ -83,6 +83,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   /** Retention, once for every collector: the events in ClickHouse, and the working file's copy. */
   const retain = async () => {
     retainedAt = Date.now()
+    await dropOldArrivals(ch, retainedAt)
     for (const site of await shared.listSites()) {
       if (!site.retentionDays) continue
       const before = retainedAt - site.retentionDays * 86_400_000
@@ -203,13 +204,14 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Prom
   const db = ch.target.database
   const since = Math.max(0, work.watermark() - OVERLAP_MS)
   let until = Date.now() - READ_LAG_MS
+  const table = receivedSince(since)
   // Catching up (a new processor, or one that was down), a pass takes a batch of events at a time.
   const [batchEnd] = await ch.rows<{ received_at: number }>(
-    `SELECT received_at FROM ${db}.events WHERE received_at >= ${sqlNumber(since)} AND received_at < ${sqlNumber(until)} ORDER BY received_at LIMIT 1 OFFSET ${FOLD_BATCH}`,
+    `SELECT received_at FROM ${db}.${table} WHERE received_at >= ${sqlNumber(since)} AND received_at < ${sqlNumber(until)} ORDER BY received_at LIMIT 1 OFFSET ${FOLD_BATCH}`,
   )
   if (batchEnd && batchEnd.received_at > work.watermark()) until = batchEnd.received_at
   const rows = await ch.rows<Record<string, unknown>>(
-    `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${db}.events WHERE received_at >= ${sqlNumber(since)} AND received_at < ${sqlNumber(until)}`,
+    `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${db}.${table} WHERE received_at >= ${sqlNumber(since)} AND received_at < ${sqlNumber(until)}`,
   )
   const fresh = work.unfolded(rows.map(eventFromRow))
   if (fresh.length) await work.fold(fresh)
@@ -220,6 +222,12 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Prom
   if (work.sweepPending()) await sweep(ch, work, versions.next())
   return fresh.length > 0 || Boolean(batchEnd)
 }
+
+/**
+ * Where to read the events received since a moment: `arrivals` (sorted by that time) for the
+ * recent past it holds, `events` (a scan of every row) only to fold again from further back.
+ */
+const receivedSince = (since: number) => (since > Date.now() - ARRIVALS_KEPT_MS + 86_400_000 ? 'arrivals' : 'events')
 
 /**
  * Folds the events of the reconcile window that the passes missed (their insert landed after the
@@ -233,7 +241,7 @@ async function reconcile(ch: ClickHouse, work: WorkingFold): Promise<number> {
   if (to <= 0) return 0
   const inFold = work.foldedPerMinute(from, to)
   const stored = await ch.rows<{ minute: number; n: number }>(
-    `SELECT intDiv(received_at, 60000) AS minute, uniqExact(id) AS n FROM ${db}.events
+    `SELECT intDiv(received_at, 60000) AS minute, uniqExact(id) AS n FROM ${db}.${receivedSince(from)}
      WHERE received_at >= ${sqlNumber(from)} AND received_at < ${sqlNumber(to)} GROUP BY minute`,
   )
   let late = 0
@@ -242,7 +250,7 @@ async function reconcile(ch: ClickHouse, work: WorkingFold): Promise<number> {
     const start = Math.max(from, minute * 60_000)
     const end = Math.min(to, (minute + 1) * 60_000)
     const rows = await ch.rows<Record<string, unknown>>(
-      `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${db}.events WHERE received_at >= ${sqlNumber(start)} AND received_at < ${sqlNumber(end)}`,
+      `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${db}.${receivedSince(start)} WHERE received_at >= ${sqlNumber(start)} AND received_at < ${sqlNumber(end)}`,
     )
     const missed = work.unfolded(rows.map(eventFromRow))
     if (missed.length) await work.fold(missed)
@@ -321,7 +329,8 @@ async function finishErasure(ch: ClickHouse, work: WorkingFold, versions: Versio
   const below = erasure.below ?? work.erasureVersion(versions.next())
   await publish(ch, work, versions)
   const events = work.erasedEvents()
-  await deleteRows(ch, 'events', `site_id = ${site} AND ((visitor_id IN ${sqlList(events.visitors)} AND id NOT IN ${sqlList(events.kept)}) OR id IN ${sqlList(events.elsewhere)})`, true)
+  const theirs = `site_id = ${site} AND ((visitor_id IN ${sqlList(events.visitors)} AND id NOT IN ${sqlList(events.kept)}) OR id IN ${sqlList(events.elsewhere)})`
+  for (const table of ['events', 'arrivals'] as const) await deleteRows(ch, table, theirs, true)
   for (const table of Object.keys(MIRRORED_TABLES) as MirroredTable[]) {
     // A removed row goes with its tombstone (its key names the person too); a rewritten one keeps its new version.
     for (const gone of [true, false]) {

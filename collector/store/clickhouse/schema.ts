@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { migrate } from '../sqlite'
-import type { ClickHouse } from './connection'
+import { sqlNumber, type ClickHouse } from './connection'
 
 /**
  * The derived tables the processor publishes to ClickHouse, with the columns ClickHouse sorts
@@ -73,9 +73,37 @@ interface TableSpec {
   engine: string
   /** The sharding expression: every row of one key (and one visitor's events) on one shard. */
   shardBy?: string
+  /**
+   * A copy of every row inserted into this table from now on (a materialized view on each server
+   * that holds it), and of the rows it already holds that match `since`.
+   */
+  feed?: { from: string; since: string }
 }
 
 const hashOf = (columns: readonly string[]) => `cityHash64(${columns.join(', ')})`
+
+/** The month (YYYYMM, UTC) an event was received in: the partitions of `arrivals`. */
+const ARRIVALS_MONTH = 'toYYYYMM(toDateTime(toUInt32(intDiv(received_at, 1000))))'
+/** What `arrivals` holds at least: the processor reads it for windows that start later than this ago. */
+export const ARRIVALS_KEPT_MS = 28 * 86_400_000
+
+/**
+ * Drops the months of `arrivals` before last month (a partition drop, cheap at any size): what
+ * is left always covers the last ARRIVALS_KEPT_MS.
+ */
+export async function dropOldArrivals(ch: ClickHouse, now = Date.now()): Promise<void> {
+  const { database: db, cluster } = ch.target
+  const date = new Date(now)
+  const lastMonth = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1))
+  const keep = lastMonth.getUTCFullYear() * 100 + lastMonth.getUTCMonth() + 1
+  const local = `arrivals${cluster ? '_local' : ''}`
+  for (const server of cluster ? ch.shards() : [ch]) {
+    const months = await server.rows<{ partition: string }>(
+      `SELECT DISTINCT partition FROM system.parts WHERE database = '${db}' AND table = '${local}' AND active`,
+    )
+    for (const { partition } of months) if (Number(partition) < keep) await server.exec(`ALTER TABLE ${db}.${local} DROP PARTITION ${sqlNumber(Number(partition))}`)
+  }
+}
 
 /** Each step a list of tables to create. Append steps, never edit one. */
 function migrations(): TableSpec[][] {
@@ -115,6 +143,18 @@ function migrations(): TableSpec[][] {
       { name: 'alert_hooks', columns: `${columnList(columns.alert_hooks)}, _version UInt64, _deleted UInt8`, engine: 'ReplacingMergeTree(_version) ORDER BY id' },
       ...mirrored('alert_outbox', 'alert_deliveries'),
     ],
+    [
+      // Events again, by the time they were received, for the processor: each pass reads the last
+      // moments, which `events` (sorted by visitor) can only find by a scan of all its rows. Kept for
+      // this month and the last (the processor drops older months), so partitions are months.
+      {
+        name: 'arrivals',
+        columns: columnList(columns.events),
+        engine: `MergeTree PARTITION BY ${ARRIVALS_MONTH} ORDER BY (received_at, id)`,
+        shardBy: hashOf(['site_id', 'visitor_id']),
+        feed: { from: 'events', since: `received_at >= ${sqlNumber(Date.now() - ARRIVALS_KEPT_MS)}` },
+      },
+    ],
   ]
 }
 
@@ -133,12 +173,18 @@ export async function ensureSchema(ch: ClickHouse): Promise<void> {
     throw new Error(`the ClickHouse database ${db} is at schema version ${current}, newer than this Waymark knows (${steps.length}): upgrade Waymark`)
   for (let version = current; version < steps.length; version++) {
     for (const table of steps[version]) {
-      if (!cluster || !table.shardBy) {
-        await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = ${table.engine}`)
-        continue
+      const sharded = Boolean(cluster && table.shardBy)
+      const local = (name: string) => `${db}.${name}${sharded ? '_local' : ''}`
+      const holders = sharded ? ch.shards() : [ch]
+      for (const server of holders) await server.exec(`CREATE TABLE IF NOT EXISTS ${local(table.name)} (${table.columns}) ENGINE = ${table.engine}`)
+      if (sharded) await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = Distributed(${cluster}, ${db}, ${table.name}_local, ${table.shardBy})`)
+      if (table.feed) {
+        // The view first, then the copy: a row inserted in between is copied twice, never missed.
+        for (const server of holders) {
+          await server.exec(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${table.name}_feed TO ${local(table.name)} AS SELECT * FROM ${local(table.feed.from)}`)
+          await server.exec(`INSERT INTO ${local(table.name)} SELECT * FROM ${local(table.feed.from)} WHERE ${table.feed.since}`)
+        }
       }
-      for (const shard of ch.shards()) await shard.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name}_local (${table.columns}) ENGINE = ${table.engine}`)
-      await ch.exec(`CREATE TABLE IF NOT EXISTS ${db}.${table.name} (${table.columns}) ENGINE = Distributed(${cluster}, ${db}, ${table.name}_local, ${table.shardBy})`)
     }
     await ch.insert('schema_migrations', [{ version: version + 1 }])
   }
@@ -152,7 +198,7 @@ const MUTATION_TIMEOUT_MS = 600_000
  * server, or on each shard's local table, since a Distributed table takes no mutations. With
  * `wait`, resolves only once every server has finished (18.16 has no mutations_sync setting).
  */
-export async function deleteRows(ch: ClickHouse, table: 'events' | MirroredTable, where: string, wait: boolean): Promise<void> {
+export async function deleteRows(ch: ClickHouse, table: 'events' | 'arrivals' | MirroredTable, where: string, wait: boolean): Promise<void> {
   const { database: db, cluster } = ch.target
   const servers = cluster ? ch.shards() : [ch]
   const local = `${table}${cluster ? '_local' : ''}`
