@@ -11,7 +11,7 @@ import { connectClickHouse } from '../../collector/store/clickhouse/connection'
 import { runProcessor } from '../../collector/store/clickhouse/processor'
 import type { AlertHookStatus } from '../../collector/store/types'
 import { receiver, sleep, verify } from '../collector/alerts-receiver'
-import { batch, CHROME_UA, pageview } from '../collector/helpers'
+import { batch, CHROME_UA, demoRequest, pageview } from '../collector/helpers'
 import { startClickHouse, startClickHouseCluster, type RunningClickHouse } from './server'
 
 describe.each([
@@ -72,12 +72,7 @@ describe.each([
     expect((await collector.store.listAlertHooks(siteId)).map((h) => h.id)).toEqual([hook.id])
 
     const visitor = ulid()
-    const t = Date.now()
-    await send(visitor, [
-      pageview({ t: t - 3, u: 'https://www.example.com/pricing' }),
-      { id: ulid(), k: 'fu', t: t - 2, u: 'https://www.example.com/demo', n: 'demo-request' },
-      { id: ulid(), k: 'i', t: t - 1, u: 'https://www.example.com/demo', n: 'ada@acme.io', p: { firstName: 'Ada' } },
-    ])
+    await send(visitor, demoRequest('https://www.example.com', 'ada@acme.io', { firstName: 'Ada' }))
     await r.waitFor(1, 15_000)
     const [{ headers, raw, body }] = r.received
     expect(verify(hook.secret, headers['waymark-signature'] as string, raw)).toBe(true)
@@ -114,12 +109,7 @@ describe.each([
     expect(await collector.store.removeAlertHook(hook.id)).toEqual({ dropped: 0 })
     expect(await collector.store.listAlertHooks(siteId)).toEqual([])
     expect(await collector.store.removeAlertHook(hook.id)).toBeUndefined()
-    const bob = ulid()
-    await send(bob, [
-      pageview({ t: Date.now() - 3, u: 'https://www.example.com/pricing' }),
-      { id: ulid(), k: 'fu', t: Date.now() - 2, u: 'https://www.example.com/demo', n: 'demo-request' },
-      { id: ulid(), k: 'i', t: Date.now() - 1, u: 'https://www.example.com/demo', n: 'bob@acme.io' },
-    ])
+    await send(ulid(), demoRequest('https://www.example.com', 'bob@acme.io'))
     await collector.store.settle()
     await sleep(1000)
     expect(r.received).toHaveLength(1)

@@ -6,7 +6,7 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, startWaymark, waymark } from '../browser/processes'
 import { receiver, sleep, verify } from './alerts-receiver'
-import { batch, CHROME_UA, pageview } from './helpers'
+import { batch, CHROME_UA, demoRequest, pageview } from './helpers'
 
 /** The outbox as the SQLite file has it, read beside the running (or killed) collector. */
 function outbox(db: string) {
@@ -68,12 +68,7 @@ describe('Stage alerts from the command line, across SIGKILL and a rebuild', () 
     // The receiver is down: the stage change commits with its alert, and the first attempt is refused.
     let collector = await startWaymark(args)
     const visitor = ulid()
-    const t = Date.now()
-    await send(visitor, [
-      pageview({ t: t - 3, u: 'http://localhost/pricing' }),
-      { id: ulid(), k: 'fu', t: t - 2, u: 'http://localhost/demo', n: 'demo-request' },
-      { id: ulid(), k: 'i', t: t - 1, u: 'http://localhost/demo', n: 'ada@acme.io', p: { firstName: 'Ada' } },
-    ])
+    await send(visitor, demoRequest('http://localhost', 'ada@acme.io', { firstName: 'Ada' }))
     const until = Date.now() + 10_000
     while (!outbox(db).some((row) => row.attempts >= 1) && Date.now() < until) await sleep(50)
     expect(outbox(db)).toMatchObject([{ attempts: 1, delivered_at: null }])

@@ -55,6 +55,15 @@ export function pageview(overrides: Partial<WireEvent> = {}): WireEvent {
   return { id: ulid(), k: 'p', t: Date.now(), u: 'https://www.example.com/', ti: 'Home', ...overrides }
 }
 
+/** A visit that enters decision: the pricing page, the demo form sent, and the sign-up identified, a millisecond apart. */
+export function demoRequest(origin: string, email: string, traits?: Record<string, unknown>, t = Date.now()): WireEvent[] {
+  return [
+    pageview({ t: t - 3, u: `${origin}/pricing` }),
+    { id: ulid(), k: 'fu', t: t - 2, u: `${origin}/demo`, n: 'demo-request' },
+    { id: ulid(), k: 'i', t: t - 1, u: `${origin}/demo`, n: email, ...(traits ? { p: traits } : {}) },
+  ] as WireEvent[]
+}
+
 export function batch(siteId: string, events: unknown[], overrides: Partial<WireBatch> = {}): WireBatch {
   return { s: siteId, v: ulid(), t: Date.now(), sw: 1440, l: 'en-GB', z: 'Europe/London', e: events as WireEvent[], ...overrides }
 }

@@ -160,10 +160,18 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   }
 }
 
+/** Waits, or less when stopped. The listener goes with the wait: a processor sleeps between most passes, for days. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+    const stop = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', stop, { once: true })
   })
 
 /** Takes or renews the lease; undefined while another processor's is still valid. */
