@@ -1,11 +1,14 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runProcessor } from '../../collector/store/clickhouse/processor'
 import type { StoredEvent } from '../../collector/store/types'
 import { collectorWithSite } from '../collector/helpers'
 import { generateTraffic } from '../fixtures/traffic'
+import { startClickHouse } from '../clickhouse/server'
 import { launchChromium } from './chromium'
 
 /** Screenshots of each view land here, for a person to look at after the run. */
@@ -14,37 +17,71 @@ const DAY = 86_400_000
 const XSS_TITLE = '<img src=x onerror="window.__xss = 1">'
 const XSS_NAME = '<script>window.__xss = 2</script>'
 
-let c: Awaited<ReturnType<typeof collectorWithSite>>
-let browser: Browser
-let tab: Page
-
-/** The dashboard's default range: the last 30 days, in whole UTC days. */
-const from = () => {
-  const now = new Date()
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 29)).toISOString().slice(0, 10)
+/** The same dashboard on each engine: SQLite, and ClickHouse with its processor. */
+interface Engine {
+  options: () => Promise<{ storeUrl?: string; stop: () => Promise<void> }>
 }
-const api = async <T>(path: string): Promise<T> =>
-  (await fetch(`${c.url}${path}`, { headers: { Authorization: `Bearer ${c.readToken}` } })).json() as Promise<T>
+const ENGINES: [string, Engine][] = [
+  ['SQLite', { options: async () => ({ stop: async () => {} }) }],
+  [
+    'ClickHouse',
+    {
+      async options() {
+        const clickhouse = await startClickHouse()
+        const storeUrl = clickhouse.storeUrl('dashboard')
+        const stop = new AbortController()
+        const processor = runProcessor({ storeUrl, workPath: join(mkdtempSync(join(tmpdir(), 'waymark-dashboard-')), 'processor.db'), signal: stop.signal })
+        return {
+          storeUrl,
+          stop: async () => {
+            stop.abort()
+            await processor
+            await clickhouse.stop()
+          },
+        }
+      },
+    },
+  ],
+]
 
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true })
-  c = await collectorWithSite()
-  const { events } = generateTraffic({ siteId: c.site.id, visitors: 180, seed: 3, start: Date.now() - 25 * DAY, days: 10 })
-  // A visitor whose page title and event name are markup: they must show as text, and never run.
-  const hostile: StoredEvent[] = [
-    { ...events[0], id: ulid(), visitorId: ulid(), occurredAt: Date.now() - 60_000, receivedAt: Date.now(), title: XSS_TITLE, path: '/x' },
-    { ...events[0], id: ulid(), visitorId: ulid(), kind: 'track', name: XSS_NAME, occurredAt: Date.now() - 50_000, receivedAt: Date.now(), props: { html: XSS_TITLE } },
-  ]
-  await c.collector.store.appendEvents([...events, ...hostile])
-  browser = await launchChromium()
-  tab = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage()
-})
-afterAll(async () => {
-  await browser?.close()
-  await c?.close()
-})
+describe.each(ENGINES)('the dashboard in a real browser, on %s', (engine, { options }) => {
+  let c: Awaited<ReturnType<typeof collectorWithSite>>
+  let browser: Browser
+  let tab: Page
+  let stopEngine: () => Promise<void>
+  const shot = (view: string) => join(SHOTS, `dashboard-${engine === 'SQLite' ? '' : `${engine.toLowerCase()}-`}${view}.png`)
 
-describe('the dashboard in a real browser', () => {
+  /** The dashboard's default range: the last 30 days, in whole UTC days. */
+  const from = () => {
+    const now = new Date()
+    return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 29)).toISOString().slice(0, 10)
+  }
+  const api = async <T>(path: string): Promise<T> =>
+    (await fetch(`${c.url}${path}`, { headers: { Authorization: `Bearer ${c.readToken}` } })).json() as Promise<T>
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    const { storeUrl, stop } = await options()
+    stopEngine = stop
+    c = await collectorWithSite('example.com', storeUrl ? { storeUrl } : {})
+    const { events } = generateTraffic({ siteId: c.site.id, visitors: 180, seed: 3, start: Date.now() - 25 * DAY, days: 10 })
+    // A visitor whose page title and event name are markup: they must show as text, and never run.
+    const hostile: StoredEvent[] = [
+      { ...events[0], id: ulid(), visitorId: ulid(), occurredAt: Date.now() - 60_000, receivedAt: Date.now(), title: XSS_TITLE, path: '/x' },
+      { ...events[0], id: ulid(), visitorId: ulid(), kind: 'track', name: XSS_NAME, occurredAt: Date.now() - 50_000, receivedAt: Date.now(), props: { html: XSS_TITLE } },
+    ]
+    // Received now, as a live collector stamps them (the processor folds what arrives).
+    await c.collector.store.appendEvents([...events, ...hostile].map((e) => ({ ...e, receivedAt: Date.now() })))
+    await c.collector.store.settle()
+    browser = await launchChromium()
+    tab = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage()
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    await c?.close()
+    await stopEngine?.()
+  })
+
   it('asks for the read token, refuses a wrong one, and keeps it out of the URL', async () => {
     await tab.goto(c.url)
     await tab.fill('input[name=token]', 'rt_wrong')
@@ -65,7 +102,7 @@ describe('the dashboard in a real browser', () => {
       if (stage.people.conversionRate !== null)
         expect(await tab.textContent(`[data-conversion=${stage.stage}]`)).toBe(`${(stage.people.conversionRate * 100).toFixed(1)} %`)
     }
-    await tab.screenshot({ path: join(SHOTS, 'dashboard-funnel.png'), fullPage: true })
+    await tab.screenshot({ path: shot('funnel'), fullPage: true })
   })
 
   it('downloads the export behind a view', async () => {
@@ -108,7 +145,7 @@ describe('the dashboard in a real browser', () => {
       await tab.waitForSelector('main section')
       await tab.waitForFunction(() => !document.querySelector('main')?.textContent?.startsWith('Loading'))
       await check()
-      await tab.screenshot({ path: join(SHOTS, `dashboard-${view}.png`), fullPage: true })
+      await tab.screenshot({ path: shot(view), fullPage: true })
     }
   })
 
