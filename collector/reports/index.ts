@@ -76,14 +76,13 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     const fold = funnelFold(journey, { ...range, asOf, stalledAfterMs: stalledDays * DAY_MS })
     for await (const entries of ownersOf()) fold.add({ ownerType: entries[0].ownerType, ownerId: entries[0].ownerId, entries })
     const { stages, stalled } = fold.result()
-    const listed = await Promise.all(
-      stalled.slice(0, limit).map(async (s) => {
-        const person = await store.findPerson(siteId, { id: s.personId })
-        let lastSeen: number | null = null
-        for await (const session of store.querySessions({ siteId, personId: s.personId, to: asOf })) lastSeen = session.endedAt
-        return { ...s, email: person?.email ?? null, userId: person?.userId ?? null, companyId: person?.companyId ?? null, lastSeen }
-      }),
-    )
+    const shown = stalled.slice(0, limit)
+    // In one go rather than a lookup per person: on ClickHouse, 50 of those were most of the report's time.
+    const facts = await store.peopleAsOf(siteId, shown.map((s) => s.personId), asOf)
+    const listed = shown.map((s) => {
+      const person = facts.get(s.personId)
+      return { ...s, email: person?.email ?? null, userId: person?.userId ?? null, companyId: person?.companyId ?? null, lastSeen: person?.lastSeen ?? null }
+    })
     return { ...header, asOf: new Date(asOf).toISOString(), stalledDays, stages, stalled: { total: stalled.length, people: listed } }
   }
 

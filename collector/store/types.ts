@@ -207,6 +207,15 @@ export interface OwnerQuery {
   stage?: string
 }
 
+/** A person as a list of them shows them at a moment: who, their company, and when they were last seen by then. */
+export interface PersonAsOf {
+  email: string | null
+  userId: string | null
+  companyId: string | null
+  /** When their latest session that started before the moment ended (null: none had). */
+  lastSeen: number | null
+}
+
 export interface PersonRow extends Person, SessionActivity, JourneyPosition {
   traits: Record<string, unknown>
   visitorIds: number
@@ -382,6 +391,8 @@ export interface Store {
   /** Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in time order. */
   queryStageEntries(siteId: string, journey: string): AsyncIterable<StageEntryRecord>
   ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
+  /** Some people by id, as they stood at `asOf` (a list's page of them, in one go); those not found are left out. */
+  peopleAsOf(siteId: string, personIds: string[], asOf: number): Promise<Map<string, PersonAsOf>>
   stageCounts(siteId: string, journey: string): Promise<StageCount[]>
   /** Recomputes every session and stage of a site (or of all sites) from the stored events. */
   rebuild(siteId?: string): Promise<{ sites: number; visitors: number }>

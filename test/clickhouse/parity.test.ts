@@ -98,6 +98,15 @@ describe.each([
     expect(fromClickHouse).toEqual(fromSqlite)
   })
 
+  it('the funnel’s stalled people, each looked up as they stood at the report’s moment', async () => {
+    const params = { stalledDays: '14', limit: '500' }
+    const [a, b] = [await report(sqlite, 'funnel', params), await report(ch, 'funnel', params)]
+    const stalled = (a as { stalled: { people: { lastSeen: number | null; email: string | null }[] } }).stalled.people
+    expect(stalled.length).toBeGreaterThan(10)
+    expect(stalled.filter((p) => p.lastSeen !== null && p.email !== null).length).toBe(stalled.length)
+    expect(b).toEqual(a)
+  })
+
   it('each known person’s timeline, and a company’s', async () => {
     const known = visitors.filter((v) => v.email)
     expect(known.length).toBeGreaterThan(50)

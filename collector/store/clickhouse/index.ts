@@ -414,6 +414,28 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       return ownerJourneyFrom(config, journey, current, entries)
     },
 
+    async peopleAsOf(siteId, personIds, asOf) {
+      const people = await ch.rows<{ id: string; email: string | null; user_id: string | null; company_id: string | null }>(
+        `SELECT id, email, user_id, company_id FROM ${live('people', `site_id = ${sqlString(siteId)} AND id IN ${sqlList(personIds)}`)}`,
+      )
+      const personOf = new Map(
+        (await ch.rows<{ visitor_id: string; person_id: string }>(
+          `SELECT visitor_id, person_id FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id IN ${sqlList(people.map((p) => p.id))}`,
+        )).map((r) => [r.visitor_id, r.person_id]),
+      )
+      // Each person's latest session by (start, id), as querySessions orders them.
+      const latest = new Map<string, { started_at: number; id: string; ended_at: number }>()
+      for (const s of await ch.rows<{ visitor_id: string; id: string; started_at: number; ended_at: number }>(
+        `SELECT visitor_id, id, started_at, ended_at FROM ${live('sessions', `site_id = ${sqlString(siteId)} AND visitor_id IN ${sqlList(personOf.keys())}`)}
+         AND started_at < ${sqlNumber(asOf)}`,
+      )) {
+        const person = personOf.get(s.visitor_id)!
+        const best = latest.get(person)
+        if (!best || s.started_at > best.started_at || (s.started_at === best.started_at && s.id > best.id)) latest.set(person, s)
+      }
+      return new Map(people.map((p) => [p.id, { email: p.email, userId: p.user_id, companyId: p.company_id, lastSeen: latest.get(p.id)?.ended_at ?? null }]))
+    },
+
     async stageCounts(siteId, journey) {
       const rows = await ch.rows<{ stage: string; people: number; visitors: number; companies: number }>(
         `SELECT stage, countIf(owner_type = 'person') AS people, countIf(owner_type = 'visitor') AS visitors, countIf(owner_type = 'company') AS companies

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, OwnerQuery, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, EventRecord, OwnerQuery, PersonAsOf, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
@@ -241,6 +241,17 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           sessionId: r.session_id as string, channel: r.channel as string | null, source: r.source as string | null,
           medium: r.medium as string | null, campaign: r.campaign as string | null,
         }
+    },
+
+    async peopleAsOf(siteId: string, personIds: string[], asOf: number): Promise<Map<string, PersonAsOf>> {
+      catchUp()
+      const rows = reader.prepare(
+        `SELECT p.id, p.email, p.user_id, p.company_id,
+           (SELECT d.ended_at FROM session_details d WHERE d.site_id = p.site_id AND d.person_id = p.id AND d.started_at < @asOf
+            ORDER BY d.started_at DESC, d.id DESC LIMIT 1) AS last_seen
+         FROM people p WHERE p.site_id = @siteId AND p.id IN (SELECT value FROM json_each(@ids))`,
+      ).all({ siteId, asOf, ids: JSON.stringify(personIds) }) as { id: string; email: string | null; user_id: string | null; company_id: string | null; last_seen: number | null }[]
+      return new Map(rows.map((r) => [r.id, { email: r.email, userId: r.user_id, companyId: r.company_id, lastSeen: r.last_seen }]))
     },
 
     async *queryStageEntries(siteId: string, journey: string): AsyncGenerator<StageEntryRecord> {
