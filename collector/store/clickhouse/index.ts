@@ -5,7 +5,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type AlertHook, type AlertLogEntry, type CompanyRecord, type Erasure, type CompanyRow, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type OwnerQuery, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
@@ -206,7 +206,6 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   const processorsWork = (what: string) => async () => {
     throw new NotSupportedByStore(`${what} is the processor's work on a ClickHouse store: run \`waymark process\` against it`)
   }
-
 
   const readPerson = async (siteId: string, row: Row) => {
     const visitorIds = await visitorsOfPerson(siteId, row.id as string)
