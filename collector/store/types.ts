@@ -372,8 +372,8 @@ export interface Store {
   findCompany(siteId: string, ref: CompanyRef): Promise<CompanyRecord | undefined>
   /**
    * Events in order of occurrence, streamed so memory stays flat whatever their number. Every
-   * query streams in pages, holding nothing open between them, so any number can run beside
-   * each other and beside the writer.
+   * query streams in pages (on SQLite holding nothing open between them; on ClickHouse one query
+   * read a chunk at a time), so any number can run beside each other and beside the writer.
    */
   queryEvents(query: EventQuery): AsyncIterable<EventRecord>
   /**

@@ -60,7 +60,7 @@ describe.each([
     clickhouse = await start()
     dir = mkdtempSync(join(tmpdir(), 'waymark-parity-'))
     sqlite = openSqliteStore(join(dir, 'waymark.db'))
-    // Small pages: every streamed read crosses many of them.
+    // Small chunks: every streamed read spans many of them.
     ch = await openClickHouseStore(clickhouse.storeUrl('parity'), { pageRows: 150 })
     const { site } = await addSite(sqlite, 'example.com')
     await ch.addSite(site)
@@ -129,6 +129,14 @@ describe.each([
     const [a, b] = [await csv(sqlite, dataset), await csv(ch, dataset)]
     expect(a.split('\n').length).toBeGreaterThan(2)
     expect(b).toBe(a)
+  })
+
+  it('cancels a read its reader leaves early, and keeps answering', async () => {
+    for (let round = 0; round < 20; round++) {
+      let read = 0
+      for await (const _ of ch.queryEvents({ siteId, sessionIds: false })) if (++read === 5) break
+    }
+    expect(await csv(ch, 'events')).toBe(await csv(sqlite, 'events'))
   })
 
   it('keeps one visitor’s events on one shard, and every shard holds some (on a cluster)', async () => {

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
 
 /** Where a `clickhouse://[user:password@]host:port/database` store URL points. */
 export interface ClickHouseTarget {
@@ -63,6 +63,12 @@ export interface ClickHouse {
   target: ClickHouseTarget
   /** Rows of a SELECT, each keyed by column name. */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>
+  /**
+   * The rows of a SELECT as one query, handed out `chunk` rows at a time as they arrive, so memory
+   * stays flat whatever the size. Streams use connections of their own: a caller that queries
+   * again for each chunk (its people, its stages) never waits behind the streams themselves.
+   */
+  stream<T = Record<string, unknown>>(sql: string, chunk: number): AsyncGenerator<T[]>
   /** Runs a statement that returns nothing (DDL, ALTER … DELETE). */
   exec(sql: string): Promise<void>
   /** Inserts rows into a table of the database; resolves once the server (every shard concerned, on a cluster) has written them. */
@@ -77,18 +83,27 @@ export function connectClickHouse(url: string): ClickHouse {
 }
 
 function connectTo(target: ClickHouseTarget): ClickHouse {
-  const client: ClickHouseClient = createClient({
-    url: target.http,
-    username: target.username,
-    password: target.password,
-    request_timeout: 30_000,
+  const settings: ClickHouseSettings = {
+    // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
+    output_format_json_quote_64bit_integers: 0,
+    // A chunk's ids go into the next query's IN lists (18.16 has no query parameters): more than the default 256 KB.
+    max_query_size: '16777216',
+    // A Distributed table's insert answers once the shards have the rows, not once they are queued to be sent.
+    ...(target.cluster ? { insert_distributed_sync: 1 } : {}),
+  }
+  const client: ClickHouseClient = createClient({ url: target.http, username: target.username, password: target.password, request_timeout: 30_000, clickhouse_settings: settings })
+  // A stream may wait on its reader (an export to a slow download) far longer than a query takes.
+  const streams: ClickHouseClient = createClient({
+    url: target.http, username: target.username, password: target.password, request_timeout: 600_000, max_open_connections: 64,
+    // A stream its reader left early is cancelled on purpose (see stream()): the client's warning about that is noise.
+    log: { level: ClickHouseLogLevel.ERROR },
+    // A whole table sorted for one read: past this much memory, ClickHouse sorts on disk.
     clickhouse_settings: {
-      // 64-bit integers (timestamps in ms) as JSON numbers: they are all below 2^53.
-      output_format_json_quote_64bit_integers: 0,
-      // A page's ids go into the next query's IN lists (18.16 has no query parameters): more than the default 256 KB.
-      max_query_size: '16777216',
-      // A Distributed table's insert answers once the shards have the rows, not once they are queued to be sent.
-      ...(target.cluster ? { insert_distributed_sync: 1 } : {}),
+      ...settings,
+      max_bytes_before_external_sort: '268435456',
+      // Headers now and then while the server works (sorting a large table, say), so no proxy between takes the connection for idle.
+      send_progress_in_http_headers: 1,
+      http_headers_progress_interval_ms: '30000',
     },
   })
   let shards: ClickHouse[] | undefined
@@ -98,6 +113,28 @@ function connectTo(target: ClickHouseTarget): ClickHouse {
     async rows<T>(sql: string) {
       const result = await client.query({ query: sql, format: 'JSONEachRow' })
       return (await result.json()) as T[]
+    },
+    async *stream<T>(sql: string, chunk: number) {
+      const stop = new AbortController()
+      const result = await streams.query({ query: sql, format: 'JSONEachRow', abort_signal: stop.signal })
+      let done = false
+      try {
+        let rows: T[] = []
+        for await (const arrived of result.stream()) {
+          for (const row of arrived) {
+            rows.push(row.json<T>())
+            if (rows.length === chunk) {
+              yield rows
+              rows = []
+            }
+          }
+        }
+        if (rows.length) yield rows
+        done = true
+      } finally {
+        // A reader that stops early: the query is cancelled rather than read to its end.
+        if (!done) stop.abort()
+      }
     },
     async exec(sql) {
       await client.command({ query: sql })
@@ -109,6 +146,7 @@ function connectTo(target: ClickHouseTarget): ClickHouse {
     async close() {
       await Promise.all((shards ?? []).map((shard) => shard.close()))
       await client.close()
+      await streams.close()
     },
   }
 }
