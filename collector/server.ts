@@ -67,7 +67,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     )
   // On ClickHouse the processor deletes what retention ends, once for every collector.
   if (!isClickHouse(options)) void retain()
-  const retention = setInterval(() => !isClickHouse(options) && retain(), RETENTION_EVERY_MS).unref()
+  const retention = isClickHouse(options) ? undefined : setInterval(retain, RETENTION_EVERY_MS).unref()
   for (const hook of await store.listAlertHooks()) {
     const problem = hookProblem(config, hook)
     if (problem) options.log?.(problem)

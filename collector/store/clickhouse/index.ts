@@ -1,6 +1,7 @@
 import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
+import { hookFromRow, type HookRow } from '../sqlite/alerts'
 import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/journeys'
 import { sessionFromRow } from '../sqlite/queries'
 import {
@@ -9,7 +10,7 @@ import {
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
-import { deleteRows, ensureSchema } from './schema'
+import { deleteRows, ensureSchema, readLease } from './schema'
 
 type Row = Record<string, unknown>
 
@@ -24,6 +25,10 @@ const SETTLE_TIMEOUT_MS = 60_000
 /** How long a collector waits for the processor to carry out a request before answering that it is queued. */
 const REQUEST_WAIT_MS = { erase: 60_000, rebuild: 3_600_000 }
 
+const siteRow = (site: Site, version: number) => ({
+  id: site.id, domain: site.domain, write_key_hash: site.writeKeyHash, read_token_hash: site.readTokenHash, admin_token_hash: site.adminTokenHash,
+  created_at: site.createdAt, retention_days: site.retentionDays, honor_privacy_signals: site.honorPrivacySignals ? 1 : 0, _version: version,
+})
 const siteFromRow = (r: Row): Site => ({
   id: r.id as string, domain: r.domain as string, writeKeyHash: r.write_key_hash as string, readTokenHash: r.read_token_hash as string,
   adminTokenHash: (r.admin_token_hash as string | null) ?? null, createdAt: r.created_at as number,
@@ -148,7 +153,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   async function settle() {
     const asked = Date.now()
     for (;;) {
-      const [lease] = await ch.rows<{ watermark: number }>(`SELECT watermark FROM ${db}.processor FINAL WHERE name = 'main'`)
+      const lease = await readLease(ch)
       if (lease && lease.watermark > asked) return
       if (Date.now() - asked > SETTLE_TIMEOUT_MS)
         throw new Error('sessions and stages have not caught up with the events in a minute: is `waymark process` running against this store?')
@@ -165,7 +170,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     const id = ulid()
     const asked = Date.now()
     await ch.insert('requests', [{ id, kind, site_id: siteId, body: JSON.stringify(body), asked_at: asked, answered_at: 0, answer: '', _version: 1 }])
-    const [lease] = await ch.rows<{ expires_at: number }>(`SELECT expires_at FROM ${db}.processor FINAL WHERE name = 'main'`)
+    const lease = await readLease(ch)
     const what = kind === 'erase' ? 'the erasure' : 'the rebuild'
     if (!lease || lease.expires_at < asked)
       throw new QueuedInStore(`no \`waymark process\` is running against this store: ${what} is queued as request ${id} and is carried out once one runs`, id)
@@ -187,12 +192,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     stalled_days: hook.stalledDays, created_at: hook.createdAt,
   })
   const liveHooks = async (siteId?: string): Promise<AlertHook[]> =>
-    (await ch.rows<Row>(
+    (await ch.rows<HookRow>(
       `SELECT * FROM (SELECT * FROM ${db}.alert_hooks FINAL) WHERE _deleted = 0 ${siteId === undefined ? '' : `AND site_id = ${sqlString(siteId)}`} ORDER BY created_at, id`,
-    )).map((r) => ({
-      id: r.id as string, siteId: r.site_id as string, kind: r.kind as AlertHook['kind'], journey: r.journey as string, stage: r.stage as string | null,
-      owner: r.owner_type as AlertHook['owner'], url: r.url as string, secret: r.secret as string, stalledDays: r.stalled_days as number | null, createdAt: r.created_at as number,
-    }))
+    )).map(hookFromRow)
 
   const processorsWork = (what: string) => async () => {
     throw new NotSupportedByStore(`${what} is the processor's work on a ClickHouse store: run \`waymark process\` against it`)
@@ -476,21 +478,14 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async addSite(site) {
-      await ch.insert('sites', [{
-        id: site.id, domain: site.domain, write_key_hash: site.writeKeyHash, read_token_hash: site.readTokenHash, admin_token_hash: site.adminTokenHash,
-        created_at: site.createdAt, retention_days: site.retentionDays, honor_privacy_signals: site.honorPrivacySignals ? 1 : 0, _version: Date.now(),
-      }])
+      await ch.insert('sites', [siteRow(site, Date.now())])
     },
     async updateSite(id, settings) {
       const site = await store.findSite(id)
       if (!site) return
-      const next = { ...site, ...settings }
-      await ch.insert('sites', [{
-        id, domain: next.domain, write_key_hash: next.writeKeyHash, read_token_hash: next.readTokenHash, admin_token_hash: next.adminTokenHash,
-        created_at: next.createdAt, retention_days: next.retentionDays, honor_privacy_signals: next.honorPrivacySignals ? 1 : 0,
-        // Later than the row it replaces, whatever this machine's clock says.
-        _version: Math.max(Date.now(), ((await ch.rows<{ v: number }>(`SELECT max(_version) AS v FROM ${db}.sites WHERE id = ${sqlString(id)}`))[0]?.v ?? 0) + 1),
-      }])
+      // Later than the row it replaces, whatever this machine's clock says.
+      const [{ v }] = await ch.rows<{ v: number }>(`SELECT max(_version) AS v FROM ${db}.sites WHERE id = ${sqlString(id)}`)
+      await ch.insert('sites', [siteRow({ ...site, ...settings }, Math.max(Date.now(), v + 1))])
     },
     async findSite(id) {
       const [row] = await ch.rows<Row>(`SELECT * FROM ${db}.sites FINAL WHERE id = ${sqlString(id)}`)

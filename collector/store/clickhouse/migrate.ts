@@ -5,6 +5,7 @@ import { eventFromValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { openSqliteStore } from '../sqlite'
 import { connectClickHouse, sqlNumber, sqlString } from './connection'
 import { eventRow, openClickHouseStore } from './index'
+import { readLease } from './schema'
 
 /** Events copied per insert: large enough for ClickHouse to like the parts, small enough to resume often. */
 const CHUNK_ROWS = 20_000
@@ -97,7 +98,7 @@ export async function migrateToClickHouse(options: MigrateOptions): Promise<Migr
     }
     if (complete) {
       // The processor folds what it receives from now on; this makes it fold everything again.
-      const [lease] = await ch.rows<{ _version: number }>(`SELECT _version FROM ${db}.processor FINAL WHERE name = 'main'`)
+      const lease = await readLease(ch)
       await ch.insert('processor', [{ name: 'main', holder: 'waymark migrate', expires_at: 0, watermark: 0, _version: Math.max(Date.now() * 1000, (lease?._version ?? 0) + 1) }])
     }
     return { sites: sites.length, copied, counts, complete }

@@ -4,12 +4,12 @@ import { existsSync, rmSync } from 'node:fs'
 import { RETENTION_EVERY_MS } from '../../retention'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { startAlertWorker, type AlertWorkerOptions } from '../../alerts/worker'
-import type { AlertHook, Erasure, PersonRef, Site } from '../types'
+import type { AlertHookStatus, Erasure, PersonRef, Site } from '../types'
 import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
 import { eventFromRow, openClickHouseStore } from './index'
-import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, type MirroredTable } from './schema'
+import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, readLease, type MirroredTable } from './schema'
 
 /**
  * How far behind its own clock the processor reads: events received in the last moment may still
@@ -48,13 +48,6 @@ export interface ProcessorOptions {
   alerts?: AlertWorkerOptions
   signal?: AbortSignal
   log?: (message: string) => void
-}
-
-interface Lease {
-  holder: string
-  expires_at: number
-  watermark: number
-  _version: number
 }
 
 /**
@@ -199,9 +192,6 @@ type Versions = ReturnType<typeof versionsAbove>
 /** Renews the lease and publishes the watermark: a reader that sees it sees everything folded before it. */
 const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresAt = Date.now() + LEASE_MS) =>
   ch.insert('processor', [{ name: 'main', holder: work.holder, expires_at: expiresAt, watermark: work.watermark(), _version: version }])
-
-const readLease = async (ch: ClickHouse) =>
-  (await ch.rows<Lease>(`SELECT holder, expires_at, watermark, _version FROM ${ch.target.database}.processor FINAL WHERE name = 'main'`))[0]
 
 /**
  * One pass: the events received since the watermark (and the overlap before it) that are not
@@ -391,7 +381,12 @@ function dropOlderFormat(path: string) {
   } finally {
     file.close()
   }
-  if (format !== null && format !== String(WORK_FORMAT)) for (const name of [path, `${path}-wal`, `${path}-shm`]) rmSync(name, { force: true })
+  if (format !== null && format !== String(WORK_FORMAT)) removeDatabase(path)
+}
+
+/** An SQLite file with its write-ahead log and shared memory. */
+const removeDatabase = (path: string) => {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true })
 }
 
 /**
@@ -476,17 +471,12 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       return store
     },
     /** Alert hooks as collectors made and removed them. */
-    async syncHooks(hooks: AlertHook[]) {
+    async syncHooks(hooks: AlertHookStatus[]) {
       const live = new Set(hooks.map((hook) => hook.id))
       const held = await store.listAlertHooks()
       for (const hook of held) if (!live.has(hook.id)) await store.removeAlertHook(hook.id)
       const heldIds = new Set(held.map((hook) => hook.id))
-      for (const hook of hooks)
-        if (!heldIds.has(hook.id))
-          await store.addAlertHook({
-            id: hook.id, siteId: hook.siteId, kind: hook.kind, journey: hook.journey, stage: hook.stage, owner: hook.owner, url: hook.url, secret: hook.secret,
-            stalledDays: hook.stalledDays, createdAt: hook.createdAt,
-          })
+      for (const { pending, delivered, gaveUp, lastDay, ...hook } of hooks) if (!heldIds.has(hook.id)) await store.addAlertHook(hook)
     },
     /** Rows published before (the alert outbox and its log, after a takeover), back into the fold as they were. */
     restore(table: 'alert_outbox' | 'alert_deliveries', rows: Record<string, unknown>[]) {
@@ -595,7 +585,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     async reset() {
       await store.close()
       db.close()
-      for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true })
+      removeDatabase(path)
       store = openSqliteStore(path, { config })
       db = new Database(path)
       prepare()

@@ -190,6 +190,18 @@ export async function ensureSchema(ch: ClickHouse): Promise<void> {
   }
 }
 
+/** The processor's lease: who holds it until when, and how far its fold has read (its watermark). */
+export interface Lease {
+  holder: string
+  expires_at: number
+  watermark: number
+  _version: number
+}
+
+/** The lease as it stands (undefined before any processor or migration wrote one). */
+export const readLease = async (ch: ClickHouse): Promise<Lease | undefined> =>
+  (await ch.rows<Lease>(`SELECT holder, expires_at, watermark, _version FROM ${ch.target.database}.processor FINAL WHERE name = 'main'`))[0]
+
 /** How long a deletion may take before the caller is told it is still running. */
 const MUTATION_TIMEOUT_MS = 600_000
 

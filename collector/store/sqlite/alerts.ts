@@ -6,7 +6,8 @@ import type { StageEntry, StageTransition } from '../../stages/progress'
 import type { AlertHook, AlertHookStatus, AlertLogEntry, DueAlert, Store } from '../types'
 import type { Owner } from './journeys'
 
-interface HookRow {
+/** A hook as both engines store it. */
+export interface HookRow {
   id: string
   site_id: string
   kind: AlertHook['kind']
@@ -18,7 +19,7 @@ interface HookRow {
   stalled_days: number | null
   created_at: number
 }
-const hookFromRow = (r: HookRow): AlertHook => ({
+export const hookFromRow = (r: HookRow): AlertHook => ({
   id: r.id, siteId: r.site_id, kind: r.kind, journey: r.journey, stage: r.stage, owner: r.owner_type, url: r.url, secret: r.secret,
   stalledDays: r.stalled_days, createdAt: r.created_at,
 })
