@@ -436,8 +436,13 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
   const setMeta = (key: string, value: string) =>
     db.prepare('INSERT INTO processor_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
   const holder = meta('holder')!
-  const rowOf = (table: MirroredTable, key: unknown[]) =>
-    db.prepare(`SELECT * FROM ${table} WHERE ${MIRRORED_TABLES[table].map((k) => `${k} = ?`).join(' AND ')}`).get(...key) as Record<string, unknown> | undefined
+  // Prepared once per table: a publish looks up every changed row, and preparing was a tenth of a fold's time.
+  const rowStatements = new Map<MirroredTable, Database.Statement>()
+  const rowOf = (table: MirroredTable, key: unknown[]) => {
+    let statement = rowStatements.get(table)
+    if (!statement) rowStatements.set(table, (statement = db.prepare(`SELECT * FROM ${table} WHERE ${MIRRORED_TABLES[table].map((k) => `${k} = ?`).join(' AND ')}`)))
+    return statement.get(...key) as Record<string, unknown> | undefined
+  }
 
   return {
     holder,
@@ -588,6 +593,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       removeDatabase(path)
       store = openSqliteStore(path, { config })
       db = new Database(path)
+      rowStatements.clear()
       prepare()
       setMeta('holder', holder)
       // Once caught up with what was received by now.
