@@ -252,28 +252,26 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       if (query.from !== undefined) conditions.push(`occurred_at >= ${sqlNumber(query.from)}`)
       if (query.to !== undefined) conditions.push(`occurred_at < ${sqlNumber(query.to)}`)
       if (query.kinds) conditions.push(`kind IN ${sqlList(query.kinds)}`)
+      // A page view's engagement (the largest reported, as on SQLite), joined on the server in the
+      // same query: the page_engagement rows of the events read, aggregated once. Looked up a chunk
+      // at a time instead, every chunk scanned the events table again for its visitors.
+      const engagements = [`site_id = ${sqlString(query.siteId)}`, `kind = 'page_engagement'`]
+      // Not narrowed by time: a report's time is the tag's, corrected batch by batch, so it may come before its page view's.
+      if (query.personId || query.visitorId) engagements.push(conditions.find((c) => c.startsWith('visitor_id'))!)
+      const engagement = `(SELECT name AS id, max(ifNull(scroll_depth, 0)) AS engaged_depth, max(ifNull(engaged_ms, 0)) AS engaged_for, 1 AS engaged
+        FROM ${db}.events WHERE ${engagements.join(' AND ')} GROUP BY name)`
       const columns = STORED_EVENT_COLUMNS.join(', ')
-      for await (const rows of paged(`SELECT ${columns} FROM ${db}.events FINAL WHERE ${conditions.join(' AND ')} ORDER BY occurred_at, id`)) {
+      const sql = `SELECT ${columns}, engaged_depth, engaged_for, engaged FROM (SELECT ${columns} FROM ${db}.events FINAL WHERE ${conditions.join(' AND ')})
+        GLOBAL ANY LEFT JOIN ${engagement} USING id ORDER BY occurred_at, id`
+      for await (const rows of paged(sql)) {
         const visitors = new Set(rows.map((r) => r.visitor_id as string))
-        // A page view's engagement: the largest reported, as on SQLite.
-        const pageviews = rows.filter((r) => r.kind === 'pageview').map((r) => r.id as string)
-        const engagement = new Map(
-          (pageviews.length
-            ? await ch.rows<{ name: string; depth: number; ms: number }>(
-                `SELECT name, max(ifNull(scroll_depth, 0)) AS depth, max(ifNull(engaged_ms, 0)) AS ms FROM ${db}.events
-                 WHERE site_id = ${sqlString(query.siteId)} AND visitor_id IN ${sqlList(visitors)} AND kind = 'page_engagement' AND name IN ${sqlList(pageviews)} GROUP BY name`,
-              )
-            : []
-          ).map((r) => [r.name, r]),
-        )
         const people = await personOfVisitors(query.siteId, visitors)
         const sessions = query.sessionIds === false ? undefined : await sessionsOfVisitors(query.siteId, visitors, rows[rows.length - 1].occurred_at as number)
         for (const row of rows) {
-          const engaged = row.kind === 'pageview' ? engagement.get(row.id as string) : undefined
-          if (engaged)
+          if (row.kind === 'pageview' && row.engaged)
             Object.assign(row, {
-              scroll_depth: Math.max((row.scroll_depth as number | null) ?? 0, engaged.depth),
-              engaged_ms: Math.max((row.engaged_ms as number | null) ?? 0, engaged.ms),
+              scroll_depth: Math.max((row.scroll_depth as number | null) ?? 0, row.engaged_depth as number),
+              engaged_ms: Math.max((row.engaged_ms as number | null) ?? 0, row.engaged_for as number),
             })
           const event = eventFromRow(row)
           let sessionId: string | null = null
@@ -379,19 +377,21 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryStageEntries(siteId, journey) {
-      const table = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)
-      const keys = ['owner_type', 'owner_id', 'stage']
-      for await (const rows of paged(`SELECT * FROM ${table} ORDER BY ${keys.join(', ')}`)) {
-        const touches = await touchesOf(siteId, rows)
-        for (const r of rows) {
-          const s = touches.get(r.session_id as string)
+      const site = sqlString(siteId)
+      const entries = `(SELECT * FROM ${db}.stage_entries FINAL WHERE site_id = ${site} AND journey = ${sqlString(journey)})`
+      // Each entry's session, joined on the server in the same query. Looked up a chunk at a time
+      // instead, every chunk read the sessions table again (its ids are spread over all of it),
+      // and the funnel's time grew with the square of the history. GLOBAL: on a cluster the
+      // sessions are gathered once and sent to each shard, not looked up by each shard from all.
+      const sessions = `(SELECT id AS session_id, source, medium, 1 AS found FROM ${live('sessions', `site_id = ${site}`)})`
+      const columns = 'owner_type, owner_id, stage, entered_at, session_id, channel, campaign, page, source, medium, found'
+      for await (const rows of paged(`SELECT ${columns} FROM ${entries} GLOBAL ANY LEFT JOIN ${sessions} USING session_id WHERE _deleted = 0 ORDER BY owner_type, owner_id, stage`))
+        for (const r of rows)
           yield {
             ownerType: r.owner_type as 'person', ownerId: r.owner_id as string, stage: r.stage as string, at: r.entered_at as number,
-            sessionId: r.session_id as string, channel: r.channel as string | null, source: s?.source ?? null, medium: s?.medium ?? null,
-            campaign: r.campaign as string | null, page: r.page as string | null,
+            sessionId: r.session_id as string, channel: r.channel as string | null, source: r.found ? (r.source as string) : null,
+            medium: r.found ? (r.medium as string) : null, campaign: r.campaign as string | null, page: r.page as string | null,
           }
-        }
-      }
     },
 
     async ownerJourney(siteId, owner, journey) {
