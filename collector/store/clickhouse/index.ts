@@ -240,25 +240,26 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryEvents(query) {
-      const conditions = [`site_id = ${sqlString(query.siteId)}`, `kind != 'page_engagement'`]
-      if (query.personId) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
-      if (query.visitorId) conditions.push(`visitor_id = ${sqlString(query.visitorId)}`)
+      const site = `site_id = ${sqlString(query.siteId)}`
+      const ofVisitors: string[] = []
+      if (query.personId) ofVisitors.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
+      if (query.visitorId) ofVisitors.push(`visitor_id = ${sqlString(query.visitorId)}`)
+      const conditions = [site, `kind != 'page_engagement'`, ...ofVisitors]
       if (query.from !== undefined) conditions.push(`occurred_at >= ${sqlNumber(query.from)}`)
       if (query.to !== undefined) conditions.push(`occurred_at < ${sqlNumber(query.to)}`)
       if (query.kinds) conditions.push(`kind IN ${sqlList(query.kinds)}`)
       // A page view's engagement (the largest reported, as on SQLite), joined on the server in the
       // same query: the page_engagement rows of the events read, aggregated once. Looked up a chunk
       // at a time instead, every chunk scanned the events table again for its visitors.
-      const engagements = [`site_id = ${sqlString(query.siteId)}`, `kind = 'page_engagement'`]
-      // Not narrowed by time: a report's time is the tag's, corrected batch by batch, so it may come before its page view's.
-      if (query.personId || query.visitorId) engagements.push(conditions.find((c) => c.startsWith('visitor_id'))!)
+      // Not narrowed by time: an engagement's time is the tag's, corrected batch by batch, so it may come before its page view's.
+      const engagements = [site, `kind = 'page_engagement'`, ...ofVisitors]
       const engagement = `(SELECT name AS id, max(ifNull(scroll_depth, 0)) AS engaged_depth, max(ifNull(engaged_ms, 0)) AS engaged_for, 1 AS engaged
         FROM ${db}.events WHERE ${engagements.join(' AND ')} GROUP BY name)`
       const columns = STORED_EVENT_COLUMNS.join(', ')
       const withEngagement = `SELECT ${columns}, engaged_depth, engaged_for, engaged FROM (SELECT ${columns} FROM ${db}.events FINAL WHERE ${conditions.join(' AND ')})
         GLOBAL ANY LEFT JOIN ${engagement} USING id`
       // And each event's person, joined the same way (18.16 takes one join a SELECT, hence the nesting).
-      const people = `(SELECT visitor_id, person_id, 1 AS identified FROM ${live('identities', `site_id = ${sqlString(query.siteId)}`)})`
+      const people = `(SELECT visitor_id, person_id, 1 AS identified FROM ${live('identities', site)})`
       const sql = `SELECT * FROM (${withEngagement}) GLOBAL ANY LEFT JOIN ${people} USING visitor_id ORDER BY occurred_at, id`
       for await (const rows of paged(sql)) {
         const sessions = query.sessionIds === false
@@ -375,13 +376,13 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryStageEntries(siteId, journey) {
-      const site = sqlString(siteId)
-      const entries = `(SELECT * FROM ${db}.stage_entries FINAL WHERE site_id = ${site} AND journey = ${sqlString(journey)})`
+      const site = `site_id = ${sqlString(siteId)}`
+      const entries = `(SELECT * FROM ${db}.stage_entries FINAL WHERE ${site} AND journey = ${sqlString(journey)})`
       // Each entry's session, joined on the server in the same query. Looked up a chunk at a time
       // instead, every chunk read the sessions table again (its ids are spread over all of it),
       // and the funnel's time grew with the square of the history. GLOBAL: on a cluster the
       // sessions are gathered once and sent to each shard, not looked up by each shard from all.
-      const sessions = `(SELECT id AS session_id, source, medium, 1 AS found FROM ${live('sessions', `site_id = ${site}`)})`
+      const sessions = `(SELECT id AS session_id, source, medium, 1 AS found FROM ${live('sessions', site)})`
       const columns = 'owner_type, owner_id, stage, entered_at, session_id, channel, campaign, page, source, medium, found'
       for await (const rows of paged(`SELECT ${columns} FROM ${entries} GLOBAL ANY LEFT JOIN ${sessions} USING session_id WHERE _deleted = 0 ORDER BY owner_type, owner_id, stage`))
         for (const r of rows)
