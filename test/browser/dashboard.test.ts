@@ -142,6 +142,8 @@ describe.each(ENGINES)('the dashboard in a real browser, on %s', (engine, { opti
     }
     for (const [view, check] of Object.entries(checks)) {
       await tab.click(`nav a[href="#${view}"]`)
+      // The page draws a view on hashchange, a task after the click: until then the last view is still on screen.
+      await tab.waitForSelector(`nav a.active[href="#${view}"]`)
       await tab.waitForSelector('main section')
       await tab.waitForFunction(() => !document.querySelector('main')?.textContent?.startsWith('Loading'))
       await check()
