@@ -15,7 +15,7 @@ import type { Store } from '../collector/store/types'
 import { freePort, startWaymark } from '../test/browser/processes'
 import { startClickHouse } from '../test/clickhouse/server'
 import { generateTraffic } from '../test/fixtures/traffic'
-import { EVENTS_PER_BATCH, load, tagRequests } from './intake'
+import { EVENTS_PER_BATCH, load, SERVER_NODE_ARGS, tagRequests } from './intake'
 
 const BIN = fileURLToPath(new URL('../bin/waymark.js', import.meta.url))
 
@@ -38,7 +38,7 @@ export interface ClickHouseBench {
 
 /** `waymark process` in a process of its own, as an operator runs it. */
 async function startProcessor(storeUrl: string, workPath: string) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'process', '--store', storeUrl, '--work', workPath], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, BIN, 'process', '--store', storeUrl, '--work', workPath], { stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {
     exited: () => child.exitCode !== null,

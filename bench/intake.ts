@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { pacedLoad, type PacedResult } from './paced-load'
 
+/** BENCH_NODE_ARGS: flags for the servers the bench starts (a profiler, say). */
+export const SERVER_NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 const SERVER = fileURLToPath(new URL('./intake-server.ts', import.meta.url))
 export const EVENTS_PER_BATCH = 5
 const CHROME_UA =
@@ -20,7 +22,7 @@ interface Started {
 }
 
 async function startServer(mode: 'bare' | 'collector'): Promise<Started> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', SERVER, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, '--import', 'tsx', SERVER, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     let output = ''
     child.stdout!.on('data', (chunk) => {

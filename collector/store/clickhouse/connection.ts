@@ -66,7 +66,7 @@ export interface ClickHouse {
   /**
    * The rows of a SELECT as one query, handed out `chunk` rows at a time as they arrive, so memory
    * stays flat whatever the size. Streams use connections of their own: a caller that queries
-   * again for each chunk (its people, its stages) never waits behind the streams themselves.
+   * again for each chunk (its stages, its sessions) never waits behind the streams themselves.
    */
   stream<T = Record<string, unknown>>(sql: string, chunk: number): AsyncGenerator<T[]>
   /** Runs a statement that returns nothing (DDL, ALTER … DELETE). */
