@@ -1,5 +1,5 @@
 import type { Journey } from '../stages/config'
-import type { OwnerType, StageEntryRecord } from '../store/types'
+import type { OwnerStageTimes } from '../store/types'
 import { percentile, rate } from './stats'
 
 /** How owners who entered a stage in the range went on to the next. */
@@ -43,16 +43,10 @@ export interface FunnelOptions {
   stalledAfterMs: number
 }
 
-/** One owner's stage entries. */
-export interface OwnerEntries {
-  ownerType: OwnerType
-  ownerId: string
-  entries: Pick<StageEntryRecord, 'stage' | 'at'>[]
-}
-
 /**
  * The funnel of a journey, folded one owner at a time (owners stream in, nothing is kept but the
- * counts and the durations). Pure: the caller reads the entries and looks up the stalled people.
+ * counts and the durations). Pure: the caller reads each owner's entry times into the journey's
+ * stages, in the journey's order, and looks up the stalled people.
  */
 export function funnelFold(journey: Journey, options: FunnelOptions) {
   const names = journey.stages.map((s) => s.name)
@@ -66,15 +60,14 @@ export function funnelFold(journey: Journey, options: FunnelOptions) {
   const stalled: StalledOwner[] = []
 
   return {
-    add({ ownerType, ownerId, entries }: OwnerEntries) {
-      const at = names.map((name) => entries.find((e) => e.stage === name)?.at)
+    add({ ownerType, ownerId, at }: OwnerStageTimes) {
       const flows = ownerType === 'company' ? companies : people
       at.forEach((entered, i) => {
-        if (entered === undefined || !inRange(entered)) return
+        if (entered === null || !inRange(entered)) return
         flows[i].entered++
         if (ownerType === 'person') known[i]++
         const next = at[i + 1]
-        if (i < last && next !== undefined && before(next)) {
+        if (i < last && next !== null && before(next)) {
           flows[i].movedOn++
           flows[i].durations.push(next - entered)
         }
@@ -83,7 +76,7 @@ export function funnelFold(journey: Journey, options: FunnelOptions) {
       // Where they stood at the report's end: the furthest stage entered by then.
       let furthest = -1
       at.forEach((entered, i) => {
-        if (entered !== undefined && entered < options.asOf) furthest = i
+        if (entered !== null && entered < options.asOf) furthest = i
       })
       if (furthest < 0 || furthest === last) return
       const since = options.asOf - at[furthest]!

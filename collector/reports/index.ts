@@ -74,7 +74,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     const limit = positiveNumber(params.limit, 'limit', 50)
     const asOf = Math.min(range.to ?? now, now)
     const fold = funnelFold(journey, { ...range, asOf, stalledAfterMs: stalledDays * DAY_MS })
-    for await (const entries of ownersOf()) fold.add({ ownerType: entries[0].ownerType, ownerId: entries[0].ownerId, entries })
+    for await (const owner of store.queryStageTimes(siteId, journey.name, journey.stages.map((s) => s.name))) fold.add(owner)
     const { stages, stalled } = fold.result()
     const shown = stalled.slice(0, limit)
     // In one go rather than a lookup per person: on ClickHouse, 50 of those were most of the report's time.

@@ -104,6 +104,7 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
     queryCompanies: (query) => only(store.queryCompanies(query), (c) => companies.has(c.id)),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),
     queryStageEntries: (site, name) => only(store.queryStageEntries(site, name), (e) => owns(e.ownerType, e.ownerId)),
+    queryStageTimes: (site, name, stages) => only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId)),
     async stageCounts(site, name) {
       const counts = await store.stageCounts(site, name)
       const entered = new Map(counts.map((c) => [c.stage, { ...c, people: 0, visitors: 0, companies: 0 }]))

@@ -4,7 +4,8 @@
  */
 export function percentile(values: number[], p: number): number | null {
   if (!values.length) return null
-  const sorted = [...values].sort((a, b) => a - b)
+  // A typed array sorts numerically without a comparator call per step: several times faster.
+  const sorted = Float64Array.from(values).sort()
   const rank = p * (sorted.length - 1)
   const below = Math.floor(rank)
   const above = Math.min(below + 1, sorted.length - 1)

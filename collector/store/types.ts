@@ -290,6 +290,14 @@ export interface AlertHook {
   createdAt: number
 }
 
+/** When one owner entered each stage of a journey: what a funnel counts, without the touches. */
+export interface OwnerStageTimes {
+  ownerType: OwnerType
+  ownerId: string
+  /** For each stage asked for, in that order, when the owner entered it (null: not entered). */
+  at: (number | null)[]
+}
+
 /** A hook with how its alerts went. */
 export interface AlertHookStatus extends AlertHook {
   pending: number
@@ -390,6 +398,12 @@ export interface Store {
   queryTransitions(query: TransitionQuery): AsyncIterable<TransitionRecord>
   /** Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in time order. */
   queryStageEntries(siteId: string, journey: string): AsyncIterable<StageEntryRecord>
+  /**
+   * Every owner's entry times into the given stages of a journey, one row per owner, in no set
+   * order. Folded into one row where the entries are stored, so a funnel reads a row an owner
+   * rather than an entry with its session's touch.
+   */
+  queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncIterable<OwnerStageTimes>
   ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
   /** Some people by id, as they stood at `asOf` (a list's page of them, in one go); those not found are left out. */
   peopleAsOf(siteId: string, personIds: string[], asOf: number): Promise<Map<string, PersonAsOf>>

@@ -287,4 +287,10 @@ export const MIGRATIONS: string[] = [
   DROP TABLE stage_transitions;
   CREATE INDEX stage_moves_by_site ON stage_entries (site_id, journey, entered_at) WHERE moved = 1;
   `,
+  // 11: the owner index holds the entry's time, so a funnel's one row per owner (queryStageTimes)
+  // is grouped from the index alone, never reading the table's rows.
+  `
+  DROP INDEX stage_entries_by_owner;
+  CREATE INDEX stage_entries_by_owner ON stage_entries (site_id, journey, owner_type, owner_id, stage, entered_at);
+  `,
 ]

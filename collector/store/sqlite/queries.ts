@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, OwnerQuery, PersonAsOf, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
@@ -280,6 +280,23 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           source: r.source as string | null, medium: r.medium as string | null, campaign: r.campaign as string | null,
           page: r.page as string | null,
         }
+    },
+
+    async *queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncGenerator<OwnerStageTimes> {
+      catchUp()
+      const times = stages.map((_, i) => `MAX(CASE WHEN stage = @stage${i} THEN entered_at END)`).join(', ')
+      // Grouped along stage_entries_by_owner, which holds entered_at too: no row of the table is read.
+      const sql = (after: string) =>
+        `SELECT owner_type, owner_id, ${times} FROM stage_entries
+         WHERE site_id = @siteId AND journey = @journey AND ${after} GROUP BY owner_type, owner_id ORDER BY owner_type, owner_id`
+      const keys = [
+        { column: 'owner_type', row: 'owner_type', type: 'text' },
+        { column: 'owner_id', row: 'owner_id', type: 'text' },
+      ] as const
+      const params = { siteId, journey, ...Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage])) }
+      const shape = () => (values: Value[]): OwnerStageTimes =>
+        ({ ownerType: values[0] as OwnerType, ownerId: values[1] as string, at: values.slice(2) as (number | null)[] })
+      yield* pagedAs(shape, reader, sql, params, [...keys], true)
     },
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { funnelFold, type OwnerEntries } from '../../../collector/reports/funnel'
+import { funnelFold } from '../../../collector/reports/funnel'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
-import type { OwnerType } from '../../../collector/store/types'
+import type { OwnerStageTimes, OwnerType } from '../../../collector/store/types'
 
 const HOUR = 3_600_000
 const DAY = 86_400_000
@@ -14,16 +14,16 @@ const OPTIONS = { ...RANGE, asOf: RANGE.to, stalledAfterMs: 14 * DAY }
 const STAGES = DEFAULT_JOURNEY.stages.map((s) => s.name)
 
 /** An owner who entered the journey's stages in order, at the times given (one per stage, from the first). */
-const walk = (ownerType: OwnerType, ownerId: string, ...ats: number[]): OwnerEntries => ({
+const walk = (ownerType: OwnerType, ownerId: string, ...ats: number[]): OwnerStageTimes => ({
   ownerType,
   ownerId,
-  entries: ats.map((at, i) => ({ stage: STAGES[i], at })),
+  at: STAGES.map((_, i) => ats[i] ?? null),
 })
 const person = (id: string, ...ats: number[]) => walk('person', id, ...ats)
 const visitor = (id: string, ...ats: number[]) => walk('visitor', id, ...ats)
 const company = (id: string, ...ats: number[]) => walk('company', id, ...ats)
 
-function funnel(owners: OwnerEntries[], options: Parameters<typeof funnelFold>[1] = OPTIONS) {
+function funnel(owners: OwnerStageTimes[], options: Parameters<typeof funnelFold>[1] = OPTIONS) {
   const fold = funnelFold(DEFAULT_JOURNEY, options)
   for (const owner of owners) fold.add(owner)
   const result = fold.result()

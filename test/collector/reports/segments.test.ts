@@ -147,6 +147,7 @@ describe('segmentedStore', () => {
     querySessions: () => each(owners.filter((o) => o.type !== 'company').map((o) => ({ id: `s-${o.id}`, personId: personOfOwner(o) }) as SessionRecord)),
     queryStageEntries: () =>
       each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, stage: 'awareness', at }) as StageEntryRecord)),
+    queryStageTimes: () => each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, at: [at] }))),
     queryTransitions: () => each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, to: 'awareness', at }) as TransitionRecord)),
     stageCounts: async (): Promise<StageCount[]> => [
       { stage: 'awareness', people: 6, visitors: 1, companies: 3 },
@@ -169,6 +170,7 @@ describe('segmentedStore', () => {
       events: await ids(narrowed.queryEvents({ siteId: SITE }), (e) => e.id),
       sessions: await ids(narrowed.querySessions({ siteId: SITE }), (e) => e.id),
       entries: await ids(narrowed.queryStageEntries(SITE, JOURNEY), (e) => `${e.ownerType}:${e.ownerId}`),
+      times: await ids(narrowed.queryStageTimes(SITE, JOURNEY, ['awareness']), (o) => `${o.ownerType}:${o.ownerId}`),
       transitions: await ids(narrowed.queryTransitions({ siteId: SITE }), (t) => `${t.ownerType}:${t.ownerId}`),
       counts: await narrowed.stageCounts(SITE, JOURNEY),
     }
@@ -182,6 +184,7 @@ describe('segmentedStore', () => {
     expect(got.sessions).toEqual(['s-cto-soft', 's-cfo-soft'])
     expect(got.entries).toEqual(['person:cto-soft', 'person:cfo-soft', 'company:soft'])
     expect(got.transitions).toEqual(got.entries)
+    expect(got.times).toEqual(got.entries)
     // Counted again from the kept entries; anonymous visitors are left out.
     expect(got.counts).toEqual([
       { stage: 'awareness', people: 2, visitors: 0, companies: 1 },

@@ -73,4 +73,19 @@ describe('the SQLite store: ranged reads across pages', () => {
     const key = (t: { ownerType: string; ownerId: string; to: string; at: number }) => `${t.ownerType}:${t.ownerId}:${t.to}:${t.at}`
     expect(ranged.map(key)).toEqual(all.filter((t) => inRange(t.at)).map(key))
   })
+
+  it('gives every owner’s stage times once, each as their stage entries say', async () => {
+    const stages = ['awareness', 'consideration', 'decision', 'purchase', 'loyalty', 'advocacy']
+    const times = await collect(store.queryStageTimes(siteId, 'b2b', stages))
+    const expected = new Map<string, (number | null)[]>()
+    for await (const e of store.queryStageEntries(siteId, 'b2b')) {
+      const key = `${e.ownerType}:${e.ownerId}`
+      const at = expected.get(key) ?? expected.set(key, stages.map(() => null)).get(key)!
+      at[stages.indexOf(e.stage)] = e.at
+    }
+    expect(times.length).toBeGreaterThan(2000)
+    expect(new Set(times.map((o) => o.ownerType))).toEqual(new Set(['person', 'visitor', 'company']))
+    expect(new Map(times.map((o) => [`${o.ownerType}:${o.ownerId}`, o.at]))).toEqual(expected)
+    expect(times.length).toBe(expected.size)
+  })
 })
