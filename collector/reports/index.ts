@@ -88,8 +88,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
 
   if (report === 'sources') {
     const sessions = sessionSourcesFold(journey)
-    for await (const s of store.querySessions({ siteId, ...range }))
-      sessions.add({ stage: s.stages[journey.name] ?? null, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign })
+    for (const counted of await store.countSessionSources({ siteId, journey: journey.name, ...range })) sessions.add(counted)
     const attribution = attributionFold(journey, range)
     const flows = flowFold(journey, range)
     for await (const entries of ownersOf()) {

@@ -1,5 +1,5 @@
 import { RequestError } from '../request-params'
-import type { Store } from '../store/types'
+import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
 
 /**
  * A segment: conditions on company traits (anything sent with `group`, or from a CRM) and person
@@ -96,14 +96,25 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
   async function* only<T>(rows: AsyncIterable<T>, keep: (row: T) => boolean) {
     for await (const row of rows) if (keep(row)) yield row
   }
+  const theirSessions = (query: SessionQuery) => only(store.querySessions(query), (s) => s.personId !== null && people.has(s.personId))
   return {
     ...store,
     queryEvents: (query) => only(store.queryEvents(query), (e) => e.personId !== null && people.has(e.personId)),
-    querySessions: (query) => only(store.querySessions(query), (s) => s.personId !== null && people.has(s.personId)),
+    querySessions: theirSessions,
     queryPeople: (query) => only(store.queryPeople(query), (p) => people.has(p.id)),
     queryCompanies: (query) => only(store.queryCompanies(query), (c) => companies.has(c.id)),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),
     queryStageEntries: (site, name) => only(store.queryStageEntries(site, name), (e) => owns(e.ownerType, e.ownerId)),
+    async countSessionSources(query) {
+      // Counted here from the segment's sessions: the store counts all of a site's.
+      const counts = new Map<string, SessionSourceCount>()
+      for await (const s of theirSessions(query)) {
+        const counted = { stage: s.stages[query.journey] ?? null, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign, sessions: 0 }
+        const key = JSON.stringify(Object.values(counted))
+        ;(counts.get(key) ?? counts.set(key, counted).get(key)!).sessions++
+      }
+      return [...counts.values()]
+    },
     queryStageTimes: (site, name, stages) => only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId)),
     async stageCounts(site, name) {
       const counts = await store.stageCounts(site, name)

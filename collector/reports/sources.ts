@@ -38,13 +38,15 @@ export const attributedStages = (journey: Journey) =>
 export function sessionSourcesFold(journey: Journey) {
   const byStage = new Map(journey.stages.map((s) => [s.name, { sessions: 0, channels: new Tally<string>(), sources: new Tally<string>(), campaigns: new Tally<string>() }]))
   return {
-    add(session: { stage: string | null; channel: string; source: string; medium: string; campaign: string | null }) {
+    /** Sessions from one source that reached one stage: one session, or a count of them. */
+    add(session: { stage: string | null; channel: string; source: string; medium: string; campaign: string | null; sessions?: number }) {
       const tallies = session.stage && byStage.get(session.stage)
       if (!tallies) return
-      tallies.sessions++
-      tallies.channels.add(session.channel)
-      tallies.sources.add(session.source + SEP + session.medium)
-      if (session.campaign) tallies.campaigns.add(session.campaign)
+      const count = session.sessions ?? 1
+      tallies.sessions += count
+      tallies.channels.add(session.channel, count)
+      tallies.sources.add(session.source + SEP + session.medium, count)
+      if (session.campaign) tallies.campaigns.add(session.campaign, count)
     },
     result(): StageSources[] {
       return [...byStage].map(([stage, t]) => ({

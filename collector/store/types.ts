@@ -298,6 +298,17 @@ export interface OwnerStageTimes {
   at: (number | null)[]
 }
 
+/** How many sessions reached a stage (their furthest in one journey) from one source. */
+export interface SessionSourceCount {
+  /** Null: the session was outside the journey's scope. */
+  stage: string | null
+  channel: string
+  source: string
+  medium: string
+  campaign: string | null
+  sessions: number
+}
+
 /** A hook with how its alerts went. */
 export interface AlertHookStatus extends AlertHook {
   pending: number
@@ -391,6 +402,11 @@ export interface Store {
   settle(): Promise<void>
   /** Sessions in order of start, streamed. */
   querySessions(query: SessionQuery): AsyncIterable<SessionRecord>
+  /**
+   * The sessions that started in the range, counted by their furthest stage in the journey and by
+   * channel, source, medium and campaign, in no set order: counted where the sessions are stored.
+   */
+  countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]>
   /** People in order of id, with their activity and their place in one journey. */
   queryPeople(query: OwnerQuery): AsyncIterable<PersonRow>
   queryCompanies(query: OwnerQuery): AsyncIterable<CompanyRow>

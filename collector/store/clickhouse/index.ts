@@ -6,7 +6,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
@@ -317,6 +317,20 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
           yield session
         }
       }
+    },
+
+    async countSessionSources(query) {
+      const site = `site_id = ${sqlString(query.siteId)}`
+      const conditions = [site]
+      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
+      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+      const sessions = `(SELECT id, channel, source, medium, campaign FROM ${live('sessions', conditions.join(' AND '))})`
+      const reached = `(SELECT session_id AS id, stage, 1 AS staged FROM ${live('session_stages', `journey = ${sqlString(query.journey)} AND session_id GLOBAL IN (SELECT id FROM ${db}.sessions WHERE ${site})`)})`
+      const rows = await ch.rows<SessionSourceCount & { reached: string | null }>(
+        `SELECT if(staged = 1, stage, NULL) AS reached, channel, source, medium, campaign, count() AS sessions
+         FROM ${sessions} GLOBAL ANY LEFT JOIN ${reached} USING id GROUP BY reached, channel, source, medium, campaign`,
+      )
+      return rows.map(({ reached, ...counted }) => ({ ...counted, stage: reached }))
     },
 
     async *queryPeople(query: OwnerQuery) {

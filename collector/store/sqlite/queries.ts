@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
@@ -164,6 +164,20 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
          FROM session_details d WHERE ${conditions} AND ${after} ORDER BY d.started_at, d.id`
       const keys = [{ column: 'd.started_at', row: 'started_at', type: 'number' }, { column: 'd.id', row: 'id', type: 'text' }] as const
       for await (const row of paged(reader, sql, params, [...keys], false, query.from)) yield sessionFromRow(row)
+    },
+
+    async countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]> {
+      catchUp()
+      const { conditions, params } = where([
+        ['s.site_id = @siteId', { siteId: query.siteId }],
+        ['s.started_at >= @from', { from: query.from }],
+        ['s.started_at < @to', { to: query.to }],
+      ])
+      return reader.prepare(
+        `SELECT st.stage, s.channel, s.source, s.medium, s.campaign, count(*) AS sessions
+         FROM sessions s LEFT JOIN session_stages st ON st.session_id = s.id AND st.journey = @journey
+         WHERE ${conditions} GROUP BY st.stage, s.channel, s.source, s.medium, s.campaign`,
+      ).all({ ...params, journey: query.journey }) as SessionSourceCount[]
     },
 
     async *queryPeople(query: OwnerQuery): AsyncGenerator<PersonRow> {

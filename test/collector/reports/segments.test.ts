@@ -144,7 +144,9 @@ describe('segmentedStore', () => {
     queryCompanies: () => each(Object.entries(companies).map(([id, traits]) => ({ id, traits }) as unknown as CompanyRow)),
     queryPeople: () => each(Object.entries(people).map(([id, [companyId, traits]]) => ({ id, companyId, traits }) as unknown as PersonRow)),
     queryEvents: () => each(owners.filter((o) => o.type !== 'company').map((o) => ({ id: `e-${o.id}`, personId: personOfOwner(o) }) as EventRecord)),
-    querySessions: () => each(owners.filter((o) => o.type !== 'company').map((o) => ({ id: `s-${o.id}`, personId: personOfOwner(o) }) as SessionRecord)),
+    querySessions: () =>
+      each(owners.filter((o) => o.type !== 'company').map((o) =>
+        ({ id: `s-${o.id}`, personId: personOfOwner(o), stages: { [JOURNEY]: 'awareness' }, channel: 'direct', source: 'direct', medium: 'none', campaign: null }) as unknown as SessionRecord)),
     queryStageEntries: () =>
       each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, stage: 'awareness', at }) as StageEntryRecord)),
     queryStageTimes: () => each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, at: [at] }))),
@@ -173,6 +175,7 @@ describe('segmentedStore', () => {
       times: await ids(narrowed.queryStageTimes(SITE, JOURNEY, ['awareness']), (o) => `${o.ownerType}:${o.ownerId}`),
       transitions: await ids(narrowed.queryTransitions({ siteId: SITE }), (t) => `${t.ownerType}:${t.ownerId}`),
       counts: await narrowed.stageCounts(SITE, JOURNEY),
+      counted: await narrowed.countSessionSources({ siteId: SITE, journey: JOURNEY }),
     }
   }
 
@@ -185,6 +188,7 @@ describe('segmentedStore', () => {
     expect(got.entries).toEqual(['person:cto-soft', 'person:cfo-soft', 'company:soft'])
     expect(got.transitions).toEqual(got.entries)
     expect(got.times).toEqual(got.entries)
+    expect(got.counted).toEqual([{ stage: 'awareness', channel: 'direct', source: 'direct', medium: 'none', campaign: null, sessions: 2 }])
     // Counted again from the kept entries; anonymous visitors are left out.
     expect(got.counts).toEqual([
       { stage: 'awareness', people: 2, visitors: 0, companies: 1 },

@@ -66,6 +66,17 @@ describe('the SQLite store: ranged reads across pages', () => {
     expect(ranged.map((s) => s.id)).toEqual(all.filter((s) => inRange(s.startedAt)).map((s) => s.id))
   })
 
+  it('counts the sessions that started in the range by stage and source, as reading them does', async () => {
+    const counted = await store.countSessionSources({ siteId, journey: 'b2b', from, to })
+    const expected = new Map<string, number>()
+    for await (const s of store.querySessions({ siteId, from, to })) {
+      const key = JSON.stringify([s.stages.b2b ?? null, s.channel, s.source, s.medium, s.campaign])
+      expected.set(key, (expected.get(key) ?? 0) + 1)
+    }
+    expect(expected.size).toBeGreaterThan(3)
+    expect(new Map(counted.map((c) => [JSON.stringify([c.stage, c.channel, c.source, c.medium, c.campaign]), c.sessions]))).toEqual(expected)
+  })
+
   it('gives every stage move made in the range once, in order', async () => {
     const all = await collect(store.queryTransitions({ siteId, journey: 'b2b' }))
     const ranged = await collect(store.queryTransitions({ siteId, journey: 'b2b', from, to }))
