@@ -1,6 +1,6 @@
 import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
-import type { CompanyRef, EventRecord, SessionRecord, Store } from '../store/types'
+import type { CompanyRef, EventRecord, SessionRecord, SessionTouch, Store } from '../store/types'
 import { requestsStage, type StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
@@ -128,7 +128,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     // To 7 days past the range: what a click near its end led to.
     const to = shift(range.to, WENT_ON_WINDOW_MS)
     for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) ctas.add(event)
-    for await (const session of store.querySessions({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
+    for await (const session of store.querySessionTouches({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
     for await (const transition of store.queryTransitions({ siteId, journey: journey.name, from: range.from, to })) ctas.addTransition(transition)
     return { ...header, ...ctas.result() }
   }
@@ -139,14 +139,14 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
    * Read from the whole store: a company in a segment is measured by all its people's touches, as
    * its stages are (only the segment's owners' entries are ever looked up).
    */
-  const touchesByOwner = async (to = range.to, alsoEach?: (session: SessionRecord) => void) => {
+  const touchesByOwner = async (to = range.to, alsoEach?: (session: SessionTouch) => void) => {
     const touches = new Map<string, Touch[]>()
     const add = (key: string, touch: Touch) => {
       let list = touches.get(key)
       if (!list) touches.set(key, (list = []))
       list.push(touch)
     }
-    for await (const s of allOf.querySessions({ siteId, to })) {
+    for await (const s of allOf.querySessionTouches({ siteId, to })) {
       alsoEach?.(s)
       const touch = { at: s.startedAt, channel: s.channel }
       add(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`, touch)
@@ -189,7 +189,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
       if (!owner) owners.set(key, (owner = { sessions: [], content: [], goalAt: null }))
       return owner
     }
-    for await (const s of store.querySessions({ siteId, to: range.to }))
+    for await (const s of store.querySessionTouches({ siteId, to: range.to }))
       ownerOf(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`).sessions.push({ at: s.startedAt, channel: s.channel })
     for await (const e of store.queryEvents({ siteId, to: range.to, kinds: ['pageview', 'file_download'], sessionIds: false })) {
       if (e.isBot) continue

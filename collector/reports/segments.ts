@@ -101,6 +101,7 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
     ...store,
     queryEvents: (query) => only(store.queryEvents(query), (e) => e.personId !== null && people.has(e.personId)),
     querySessions: theirSessions,
+    querySessionTouches: (query) => only(store.querySessionTouches(query), (s) => s.personId !== null && people.has(s.personId)),
     queryPeople: (query) => only(store.queryPeople(query), (p) => people.has(p.id)),
     queryCompanies: (query) => only(store.queryCompanies(query), (c) => companies.has(c.id)),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),

@@ -290,6 +290,17 @@ export interface AlertHook {
   createdAt: number
 }
 
+/** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
+export interface SessionTouch {
+  id: string
+  startedAt: number
+  endedAt: number
+  channel: string
+  visitorId: string
+  personId: string | null
+  companyId: string | null
+}
+
 /** When one owner entered each stage of a journey: what a funnel counts, without the touches. */
 export interface OwnerStageTimes {
   ownerType: OwnerType
@@ -402,6 +413,11 @@ export interface Store {
   settle(): Promise<void>
   /** Sessions in order of start, streamed. */
   querySessions(query: SessionQuery): AsyncIterable<SessionRecord>
+  /**
+   * Sessions in order of start, as touches: the few columns of querySessions that the length,
+   * cohorts, accounts and paths reports use, read without the rest (nor the sessions' stages).
+   */
+  querySessionTouches(query: Pick<SessionQuery, 'siteId' | 'from' | 'to'>): AsyncIterable<SessionTouch>
   /**
    * The sessions that started in the range, counted by their furthest stage in the journey and by
    * channel, source, medium and campaign, in no set order: counted where the sessions are stored.

@@ -71,6 +71,18 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
    */
   const live = (table: string, where: string) => `(SELECT * FROM ${db}.${table} FINAL WHERE ${where}) WHERE _deleted = 0`
 
+  /**
+   * Sessions matching `conditions` with their person and company, in order of start, as one query:
+   * joined on the server (18.16 takes one join a SELECT, hence the nesting). Looked up a chunk at a
+   * time, every chunk read the identities again, as a chunk's visitors are spread over all of them.
+   */
+  const sessionsWithOwners = (siteId: string, conditions: string[], columns: string) => {
+    const site = `site_id = ${sqlString(siteId)}`
+    const owners = `(SELECT visitor_id, person_id, company_id, 1 AS identified FROM (SELECT visitor_id, person_id FROM ${live('identities', site)})
+      GLOBAL ANY LEFT JOIN (SELECT id AS person_id, company_id FROM ${live('people', site)}) USING person_id)`
+    return `SELECT * FROM (SELECT ${columns} FROM ${live('sessions', site)} AND ${conditions.join(' AND ')}) GLOBAL ANY LEFT JOIN ${owners} USING visitor_id ORDER BY started_at, id`
+  }
+
   /** Streams a query's rows a chunk at a time: one query, so the table goes through FINAL once, whatever its size. */
   const paged = (sql: string) => ch.stream<Row>(sql, pageRows)
 
@@ -293,14 +305,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
       if (query.visitorId) conditions.push(`visitor_id = ${sqlString(query.visitorId)}`)
       if (query.personId) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
-      const site = `site_id = ${sqlString(query.siteId)}`
-      // Each session's person and company, joined on the server in the same query (18.16 takes one
-      // join a SELECT, hence the nesting): looked up a chunk at a time, every chunk read the
-      // identities again, as a chunk's visitors are spread over all of them.
-      const owners = `(SELECT visitor_id, person_id, company_id, 1 AS identified FROM (SELECT visitor_id, person_id FROM ${live('identities', site)})
-        GLOBAL ANY LEFT JOIN (SELECT id AS person_id, company_id FROM ${live('people', site)}) USING person_id)`
-      const sql = `SELECT * FROM (SELECT * FROM ${live('sessions', site)} AND ${conditions.join(' AND ')}) GLOBAL ANY LEFT JOIN ${owners} USING visitor_id ORDER BY started_at, id`
-      for await (const rows of paged(sql)) {
+      for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, '*'))) {
         const stages = new Map<string, Record<string, string | null>>()
         for (const s of await ch.rows<{ session_id: string; journey: string; stage: string | null }>(
           `SELECT session_id, journey, stage FROM ${live('session_stages', `session_id IN ${sqlList(rows.map((r) => r.id as string))}`)} ORDER BY session_id, journey`,
@@ -317,6 +322,18 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
           yield session
         }
       }
+    },
+
+    async *querySessionTouches(query) {
+      const conditions = [`site_id = ${sqlString(query.siteId)}`]
+      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
+      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+      for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, 'id, started_at, ended_at, channel, visitor_id')))
+        for (const r of rows)
+          yield {
+            id: r.id as string, startedAt: r.started_at as number, endedAt: r.ended_at as number, channel: r.channel as string, visitorId: r.visitor_id as string,
+            personId: r.identified ? (r.person_id as string) : null, companyId: r.identified ? ((r.company_id as string | null) || null) : null,
+          }
     },
 
     async countSessionSources(query) {

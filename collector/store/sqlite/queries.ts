@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, SessionTouch, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
@@ -164,6 +164,24 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
          FROM session_details d WHERE ${conditions} AND ${after} ORDER BY d.started_at, d.id`
       const keys = [{ column: 'd.started_at', row: 'started_at', type: 'number' }, { column: 'd.id', row: 'id', type: 'text' }] as const
       for await (const row of paged(reader, sql, params, [...keys], false, query.from)) yield sessionFromRow(row)
+    },
+
+    async *querySessionTouches(query: Pick<SessionQuery, 'siteId' | 'from' | 'to'>): AsyncGenerator<SessionTouch> {
+      catchUp()
+      const { conditions, params } = where([
+        ['s.site_id = @siteId', { siteId: query.siteId }],
+        ['s.started_at < @to', { to: query.to }],
+      ])
+      const sql = (after: string) =>
+        `SELECT s.id, s.started_at, s.ended_at, s.channel, s.visitor_id, i.person_id, p.company_id
+         FROM sessions s LEFT JOIN identities i ON i.site_id = s.site_id AND i.visitor_id = s.visitor_id LEFT JOIN people p ON p.id = i.person_id
+         WHERE ${conditions} AND ${after} ORDER BY s.started_at, s.id`
+      const keys = [{ column: 's.started_at', row: 'started_at', type: 'number' }, { column: 's.id', row: 'id', type: 'text' }] as const
+      const shape = () => (v: Value[]): SessionTouch => ({
+        id: v[0] as string, startedAt: v[1] as number, endedAt: v[2] as number, channel: v[3] as string,
+        visitorId: v[4] as string, personId: v[5] as string | null, companyId: v[6] as string | null,
+      })
+      yield* pagedAs(shape, reader, sql, params, [...keys], false, query.from)
     },
 
     async countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]> {

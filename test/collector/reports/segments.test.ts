@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { describeSegment, parseSegment, passes, roleOf, ROLE_TRAITS, segmentedStore, type Segment } from '../../../collector/reports/segments'
 import { RequestError } from '../../../collector/request-params'
 import type {
-  CompanyRow, EventRecord, PersonRow, SessionRecord, StageCount, StageEntryRecord, Store, TransitionRecord,
+  CompanyRow, EventRecord, PersonRow, SessionRecord, SessionTouch, StageCount, StageEntryRecord, Store, TransitionRecord,
 } from '../../../collector/store/types'
 
 const segment = (params: Record<string, unknown>) => parseSegment(params)!
@@ -147,6 +147,7 @@ describe('segmentedStore', () => {
     querySessions: () =>
       each(owners.filter((o) => o.type !== 'company').map((o) =>
         ({ id: `s-${o.id}`, personId: personOfOwner(o), stages: { [JOURNEY]: 'awareness' }, channel: 'direct', source: 'direct', medium: 'none', campaign: null }) as unknown as SessionRecord)),
+    querySessionTouches: () => each(owners.filter((o) => o.type !== 'company').map((o) => ({ id: `s-${o.id}`, personId: personOfOwner(o) }) as SessionTouch)),
     queryStageEntries: () =>
       each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, stage: 'awareness', at }) as StageEntryRecord)),
     queryStageTimes: () => each(owners.map((o) => ({ ownerType: o.type, ownerId: o.id, at: [at] }))),
@@ -171,6 +172,7 @@ describe('segmentedStore', () => {
       companies: await ids(narrowed.queryCompanies({ siteId: SITE, journey: JOURNEY }), (c) => c.id),
       events: await ids(narrowed.queryEvents({ siteId: SITE }), (e) => e.id),
       sessions: await ids(narrowed.querySessions({ siteId: SITE }), (e) => e.id),
+      touches: await ids(narrowed.querySessionTouches({ siteId: SITE }), (e) => e.id),
       entries: await ids(narrowed.queryStageEntries(SITE, JOURNEY), (e) => `${e.ownerType}:${e.ownerId}`),
       times: await ids(narrowed.queryStageTimes(SITE, JOURNEY, ['awareness']), (o) => `${o.ownerType}:${o.ownerId}`),
       transitions: await ids(narrowed.queryTransitions({ siteId: SITE }), (t) => `${t.ownerType}:${t.ownerId}`),
@@ -188,6 +190,7 @@ describe('segmentedStore', () => {
     expect(got.entries).toEqual(['person:cto-soft', 'person:cfo-soft', 'company:soft'])
     expect(got.transitions).toEqual(got.entries)
     expect(got.times).toEqual(got.entries)
+    expect(got.touches).toEqual(got.sessions)
     expect(got.counted).toEqual([{ stage: 'awareness', channel: 'direct', source: 'direct', medium: 'none', campaign: null, sessions: 2 }])
     // Counted again from the kept entries; anonymous visitors are left out.
     expect(got.counts).toEqual([

@@ -66,6 +66,14 @@ describe('the SQLite store: ranged reads across pages', () => {
     expect(ranged.map((s) => s.id)).toEqual(all.filter((s) => inRange(s.startedAt)).map((s) => s.id))
   })
 
+  it('gives every session that started in the range once, in order, as a touch with its person and company', async () => {
+    const sessions = await collect(store.querySessions({ siteId, from, to }))
+    const touches = await collect(store.querySessionTouches({ siteId, from, to }))
+    expect(sessions.length).toBeGreaterThan(2000)
+    expect(touches.some((t) => t.personId !== null && t.companyId !== null)).toBe(true)
+    expect(touches).toEqual(sessions.map((s) => ({ id: s.id, startedAt: s.startedAt, endedAt: s.endedAt, channel: s.channel, visitorId: s.visitorId, personId: s.personId, companyId: s.companyId })))
+  })
+
   it('counts the sessions that started in the range by stage and source, as reading them does', async () => {
     const counted = await store.countSessionSources({ siteId, journey: 'b2b', from, to })
     const expected = new Map<string, number>()
