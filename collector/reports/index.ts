@@ -68,13 +68,23 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
   const store = segment ? await segmentedStore(allOf, siteId, journey.name, segment) : allOf
   const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to), segment: segment ? describeSegment(segment) : null }
   const ownersOf = () => runs(store.queryStageEntries(siteId, journey.name), (e) => `${e.ownerType}:${e.ownerId}`)
+  const stageNames = journey.stages.map((s) => s.name)
+  /**
+   * Each owner's stage entries as only what they entered and when (in the journey's order, owners
+   * in no set order), from the one row per owner the store folds: for the reports that use no
+   * entry's touch, about a quarter of the cost of reading the entries with their sessions.
+   */
+  async function* entryTimesOf() {
+    for await (const { ownerType, ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames))
+      yield { ownerType, ownerId, entries: stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }])) }
+  }
 
   if (report === 'funnel') {
     const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
     const limit = positiveNumber(params.limit, 'limit', 50)
     const asOf = Math.min(range.to ?? now, now)
     const fold = funnelFold(journey, { ...range, asOf, stalledAfterMs: stalledDays * DAY_MS })
-    for await (const owner of store.queryStageTimes(siteId, journey.name, journey.stages.map((s) => s.name))) fold.add(owner)
+    for await (const owner of store.queryStageTimes(siteId, journey.name, stageNames)) fold.add(owner)
     const { stages, stalled } = fold.result()
     const shown = stalled.slice(0, limit)
     // In one go rather than a lookup per person: on ClickHouse, 50 of those were most of the report's time.
@@ -107,7 +117,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
   // People's and anonymous visitors' stage entries, keyed as the content and CTA folds key owners.
   const entriesByOwner = async () => {
     const entries = new Map<string, OwnerStageEntries>()
-    for await (const owner of ownersOf()) if (owner[0].ownerType !== 'company') entries.set(`${owner[0].ownerType}:${owner[0].ownerId}`, owner)
+    for await (const owner of entryTimesOf()) if (owner.ownerType !== 'company') entries.set(`${owner.ownerType}:${owner.ownerId}`, owner.entries)
     return entries
   }
   const shift = (at: number | undefined, by: number) => (at === undefined ? undefined : at + by)
@@ -171,8 +181,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
   if (report === 'cohorts') {
     const touches = await touchesByOwner()
     const fold = cohortsFold(journey, { ...range, asOf: Math.min(range.to ?? now, now) })
-    for await (const entries of ownersOf()) {
-      const { ownerType, ownerId } = entries[0]
+    for await (const { ownerType, ownerId, entries } of entryTimesOf()) {
       const own = touches.get(`${ownerType}:${ownerId}`)
       if (ownerType === 'visitor' || !own?.length) continue
       fold.add({ ownerType, entries, firstTouch: own.reduce((first, t) => Math.min(first, t.at), Infinity) })
@@ -196,10 +205,10 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
       const item = e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}`
       owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)?.content.push({ at: e.occurredAt, item })
     }
-    for await (const entries of ownersOf()) {
-      const entry = entries.find((e) => e.stage === goal)
-      const owner = owners.get(`${entries[0].ownerType}:${entries[0].ownerId}`)
-      if (entry && owner) owner.goalAt = entry.at
+    const goalIndex = stageNames.indexOf(goal)
+    for await (const { ownerType, ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames)) {
+      const owner = owners.get(`${ownerType}:${ownerId}`)
+      if (owner && at[goalIndex] !== null) owner.goalAt = at[goalIndex]
     }
     const fold = pathsFold({ top: limit })
     // Those whose first touch lies in the range: journeys that began in it.
