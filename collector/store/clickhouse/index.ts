@@ -71,6 +71,14 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
    */
   const live = (table: string, where: string) => `(SELECT * FROM ${db}.${table} FINAL WHERE ${where}) WHERE _deleted = 0`
 
+  /** The conditions on sessions of a site that started in a range (either end may be open). */
+  const sessionsOfRange = (query: { siteId: string; from?: number; to?: number }) => {
+    const conditions = [`site_id = ${sqlString(query.siteId)}`]
+    if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
+    if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+    return conditions
+  }
+
   /**
    * Sessions matching `conditions` with their person and company, in order of start, as one query:
    * joined on the server (18.16 takes one join a SELECT, hence the nesting). Looked up a chunk at a
@@ -300,9 +308,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     settle,
 
     async *querySessions(query) {
-      const conditions = [`site_id = ${sqlString(query.siteId)}`]
-      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+      const conditions = sessionsOfRange(query)
       if (query.visitorId) conditions.push(`visitor_id = ${sqlString(query.visitorId)}`)
       if (query.personId) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
       for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, '*'))) {
@@ -325,9 +331,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *querySessionTouches(query) {
-      const conditions = [`site_id = ${sqlString(query.siteId)}`]
-      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
+      const conditions = sessionsOfRange(query)
       for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, 'id, started_at, ended_at, channel, visitor_id')))
         for (const r of rows)
           yield {
@@ -338,10 +342,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
 
     async countSessionSources(query) {
       const site = `site_id = ${sqlString(query.siteId)}`
-      const conditions = [site]
-      if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
-      const sessions = `(SELECT id, channel, source, medium, campaign FROM ${live('sessions', conditions.join(' AND '))})`
+      const sessions = `(SELECT id, channel, source, medium, campaign FROM ${live('sessions', sessionsOfRange(query).join(' AND '))})`
       const reached = `(SELECT session_id AS id, stage, 1 AS staged FROM ${live('session_stages', `journey = ${sqlString(query.journey)} AND session_id GLOBAL IN (SELECT id FROM ${db}.sessions WHERE ${site})`)})`
       const rows = await ch.rows<SessionSourceCount & { reached: string | null }>(
         `SELECT if(staged = 1, stage, NULL) AS reached, channel, source, medium, campaign, count() AS sessions
