@@ -68,9 +68,13 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
 
   // Past what the database can write, new batches are turned away at once: memory stays bounded,
   // the snippet and Segment libraries retry after Retry-After, and it recovers by itself.
+  // A beacon (the tag's last batch as the page is left) can neither read the answer nor retry, so
+  // turned away it is lost: lag alone does not turn one away, only the bound on what waits for a
+  // commit. Browsers mark a beacon Sec-Fetch-Mode: no-cors; the tag's own fetch is cors.
   const admit = async (c: Context, next: Next) => {
     if (c.req.method !== 'POST') return next()
-    if (commits.pending > maxPendingEvents || lag() > maxLoopLagMs) return turnAway(c, 503, 1, 'the collector is busy writing; retry in a second')
+    const canRetry = c.req.header('Sec-Fetch-Mode') !== 'no-cors'
+    if (commits.pending > maxPendingEvents || (canRetry && lag() > maxLoopLagMs)) return turnAway(c, 503, 1, 'the collector is busy writing; retry in a second')
     const wait = byAddress.take(clientAddress(c, trustProxy))
     if (wait) return turnAway(c, 429, wait, `too many requests from this address; retry in ${wait} s`)
     await next()

@@ -1,7 +1,8 @@
+import { request } from 'node:http'
 import { ulid } from 'ulid'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tokenBuckets } from '../../collector/ingest/admission'
-import { batch, collectorWithSite, pageview } from './helpers'
+import { batch, CHROME_UA, collectorWithSite, pageview } from './helpers'
 
 describe('token buckets', () => {
   it('lets a burst of ten seconds through, then the rate, and says how long to wait', () => {
@@ -44,6 +45,20 @@ describe('token buckets', () => {
     for (let i = 0; i < 10; i++) expect(buckets.take('a')).toBe(0)
   })
 })
+
+/**
+ * A POST as a browser's navigator.sendBeacon makes it (Sec-Fetch-Mode: no-cors); Node's fetch
+ * always sends its own Sec-Fetch-Mode, so this goes through node:http. Resolves to the status.
+ */
+const sendBeacon = (url: string, origin: string, body: string) =>
+  new Promise<number>((resolve, reject) => {
+    const sent = request(url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'Sec-Fetch-Mode': 'no-cors', Origin: origin, 'User-Agent': CHROME_UA } }, (response) => {
+      response.resume()
+      resolve(response.statusCode!)
+    })
+    sent.on('error', reject)
+    sent.end(body)
+  })
 
 describe('admission over HTTP', () => {
   let c: Awaited<ReturnType<typeof collectorWithSite>> | undefined
@@ -92,5 +107,17 @@ describe('admission over HTTP', () => {
     // The load has fallen: after the Retry-After it asked for, it takes batches again by itself.
     await new Promise((resolve) => setTimeout(resolve, 1000))
     expect((await c.post(batch(c.site.id, [pageview({ id: ulid() })]))).status).toBe(200)
+  })
+
+  it('takes a beacon while its event loop lags, since a beacon cannot retry; a batch that can retry gets 503', async () => {
+    c = await collectorWithSite('example.com', { maxLoopLagMs: 50, limits: { perAddress: 0, perSite: 0 } })
+    const [kept, retried] = [pageview(), pageview()]
+    // A long write, as the collector's own SQLite commits are: the loop runs 300 ms late.
+    const until = performance.now() + 300
+    while (performance.now() < until) {}
+    const [beacon, fetched] = await Promise.all([sendBeacon(`${c.url}/e`, 'https://www.example.com', JSON.stringify(batch(c.site.id, [kept]))), c.post(batch(c.site.id, [retried]))])
+    expect(fetched.status).toBe(503)
+    expect(beacon).toBe(200)
+    expect((await c.events()).map((e) => e.id)).toEqual([kept.id])
   })
 })
