@@ -96,12 +96,14 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
   async function* only<T>(rows: AsyncIterable<T>, keep: (row: T) => boolean) {
     for await (const row of rows) if (keep(row)) yield row
   }
-  const theirSessions = (query: SessionQuery) => only(store.querySessions(query), (s) => s.personId !== null && people.has(s.personId))
+  /** An event's or session's: whether its person is in the segment. */
+  const isTheirs = (row: { personId: string | null }) => row.personId !== null && people.has(row.personId)
+  const theirSessions = (query: SessionQuery) => only(store.querySessions(query), isTheirs)
   return {
     ...store,
-    queryEvents: (query) => only(store.queryEvents(query), (e) => e.personId !== null && people.has(e.personId)),
+    queryEvents: (query) => only(store.queryEvents(query), isTheirs),
     querySessions: theirSessions,
-    querySessionTouches: (query) => only(store.querySessionTouches(query), (s) => s.personId !== null && people.has(s.personId)),
+    querySessionTouches: (query) => only(store.querySessionTouches(query), isTheirs),
     queryPeople: (query) => only(store.queryPeople(query), (p) => people.has(p.id)),
     queryCompanies: (query) => only(store.queryCompanies(query), (c) => companies.has(c.id)),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),

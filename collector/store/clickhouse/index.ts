@@ -91,6 +91,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     return `SELECT * FROM (SELECT ${columns} FROM ${live('sessions', site)} AND ${conditions.join(' AND ')}) GLOBAL ANY LEFT JOIN ${owners} USING visitor_id ORDER BY started_at, id`
   }
 
+  /** The person and company a sessionsWithOwners (or events') row was joined to; none where the visitor is not known. */
+  const joinedOwner = (row: Row) =>
+    row.identified ? { personId: row.person_id as string, companyId: (row.company_id as string | null | undefined) || null } : { personId: null, companyId: null }
+
   /** Streams a query's rows a chunk at a time: one query, so the table goes through FINAL once, whatever its size. */
   const paged = (sql: string) => ch.stream<Row>(sql, pageRows)
 
@@ -300,7 +304,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
                 break
               }
           }
-          yield Object.assign(event, { personId: row.identified ? (row.person_id as string) : null, sessionId }) satisfies EventRecord
+          yield Object.assign(event, { personId: joinedOwner(row).personId, sessionId }) satisfies EventRecord
         }
       }
     },
@@ -320,9 +324,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         for (const row of rows) {
           const own = stages.get(row.id as string) ?? {}
           if (query.journey !== undefined && query.stage !== undefined && own[query.journey] !== query.stage) continue
+          const { personId, companyId } = joinedOwner(row)
           const session: SessionRecord = sessionFromRow({
             ...(row as Record<string, string | number | null>), duration_ms: (row.ended_at as number) - (row.started_at as number),
-            person_id: row.identified ? (row.person_id as string) : null, company_id: row.identified ? ((row.company_id as string | null) || null) : null, stages: null,
+            person_id: personId, company_id: companyId, stages: null,
           })
           session.stages = own
           yield session
@@ -331,12 +336,11 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *querySessionTouches(query) {
-      const conditions = sessionsOfRange(query)
-      for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, 'id, started_at, ended_at, channel, visitor_id')))
+      for await (const rows of paged(sessionsWithOwners(query.siteId, sessionsOfRange(query), 'id, started_at, ended_at, channel, visitor_id')))
         for (const r of rows)
           yield {
-            id: r.id as string, startedAt: r.started_at as number, endedAt: r.ended_at as number, channel: r.channel as string, visitorId: r.visitor_id as string,
-            personId: r.identified ? (r.person_id as string) : null, companyId: r.identified ? ((r.company_id as string | null) || null) : null,
+            id: r.id as string, startedAt: r.started_at as number, endedAt: r.ended_at as number, channel: r.channel as string,
+            visitorId: r.visitor_id as string, ...joinedOwner(r),
           }
     },
 
