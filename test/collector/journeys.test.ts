@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../collector/stages/config'
-import { openSqliteStore } from '../../collector/store/sqlite'
+import { migrate, openSqliteStore } from '../../collector/store/sqlite'
 import { entryRows, transitionsFromEntries } from '../../collector/store/sqlite/journeys'
 import { sessionize } from '../../collector/sessions/sessionize'
 import { companyProgress, ownerProgress, sessionProgress, type StageEntry } from '../../collector/stages/progress'
@@ -39,10 +39,21 @@ function snapshot(dbPath: string) {
       // Transitions are kept on these rows (moved, moved_from).
       entries: db.prepare('SELECT * FROM stage_entries ORDER BY owner_type, owner_id, journey, stage').all(),
       ownerStages: db.prepare('SELECT * FROM owner_stages ORDER BY owner_type, owner_id, journey').all(),
+      // A rebuild of every site refills the tables without their indexes: each must be made again.
+      indexes: db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all(),
     }
   } finally {
     db.close()
   }
+}
+
+/** The indexes a new database is made with. */
+function migratedIndexes() {
+  const db = new Database(':memory:')
+  migrate(db)
+  const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all()
+  db.close()
+  return indexes
 }
 
 /**
@@ -96,14 +107,19 @@ describe('A month of B2B traffic', () => {
 })
 
 describe('Incremental sessions and stages', () => {
-  it('equal a rebuild from the stored events, on a history of thousands of visitors sent out of order', async () => {
+  it('equal a rebuild from the stored events, of one site or of all, on a history of thousands of visitors sent out of order', async () => {
     const { store, dbPath, siteId } = await freshStore()
+    const { site: other } = await addSite(store, 'other.example')
     const { events } = generateTraffic({ siteId, visitors: 3000, seed: 11, start: Date.UTC(2026, 8, 1), days: 25 })
-    await ingest(store, events, 12)
+    const { events: elsewhere } = generateTraffic({ siteId: other.id, visitors: 200, seed: 13, start: Date.UTC(2026, 8, 1), days: 25 })
+    await ingest(store, [...events, ...elsewhere], 12)
     const incremental = snapshot(dbPath)
-    expect(incremental.sessions.length).toBeGreaterThan(3000)
-    await store.rebuild(siteId)
+    expect(incremental.sessions.length).toBeGreaterThan(3200)
+    await store.rebuild(siteId) // one site's rows replaced, the other's left as they are
     expect(snapshot(dbPath)).toEqual(incremental)
+    await store.rebuild() // every site's: the tables emptied and refilled
+    expect(snapshot(dbPath)).toEqual(incremental)
+    expect(incremental.indexes).toEqual(migratedIndexes())
     await store.close()
   })
 

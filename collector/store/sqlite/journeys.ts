@@ -57,8 +57,9 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       'DELETE FROM sessions WHERE site_id = ? AND visitor_id = ? AND (started_at > ? OR (started_at = ? AND id >= ?))',
     ),
     insertSession: db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`),
-    insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, NULL, 0, ?)'),
+    insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, ?, ?, ?)'),
     personOfVisitor: db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck(),
+    browsersOfPerson: db.prepare('SELECT count(*) FROM identities WHERE site_id = ? AND person_id = ?').pluck(),
     companyOfPerson: db.prepare('SELECT company_id FROM people WHERE id = ?').pluck(),
     visitorSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
@@ -98,13 +99,44 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
   }
 
-  /** Stores sessions made from a visitor's events, each with its progress through every journey. */
+  /** A visitor's sessions, made from their events (in order), each with its progress through every journey. */
+  const progressedSessions = (events: StoredEvent[]) =>
+    sessionize(events, timeoutMs).map(({ session, events: own }) => ({
+      session,
+      progress: config.journeys.map((journey) => sessionProgress(journey, session, own)),
+    }))
+
+  /** Stores sessions made from a visitor's events, each with its progress through every journey, their stages left for the owner's refold. */
   const storeSessions = (events: StoredEvent[]) => {
-    for (const { session, events: own } of sessionize(events, timeoutMs)) {
+    for (const { session, progress } of progressedSessions(events)) {
       statements.insertSession.run(sessionValues(session))
-      for (const journey of config.journeys)
-        statements.insertSessionStage.run(session.id, journey.name, encodeProgress(sessionProgress(journey, session, own), session.startedAt))
+      config.journeys.forEach((journey, j) =>
+        statements.insertSessionStage.run(session.id, journey.name, null, 0, encodeProgress(progress[j], session.startedAt)),
+      )
     }
+  }
+
+  /**
+   * Stores a visitor's sessions with their stages folded at once, for an owner who has no other
+   * sessions (an anonymous visitor, or a person known on this one browser). The fold is the one a
+   * refold from storage runs (the stored progress decodes to exactly this), without writing the
+   * sessions, reading them back and updating their stages.
+   */
+  const storeOwnSessions = (owner: Owner, events: StoredEvent[]) => {
+    const made = progressedSessions(events)
+    for (const { session } of made) statements.insertSession.run(sessionValues(session))
+    config.journeys.forEach((journey, j) => {
+      const folded = foldOwner(
+        owner,
+        journey,
+        made.map(({ session: { id, startedAt, entryPath, channel, campaign }, progress }) => ({ id, startedAt, entryPath, channel, campaign, progress: progress[j] })),
+      )
+      const stageOf = new Map(folded.map((s) => [s.sessionId, s]))
+      for (const { session, progress } of made) {
+        const stage = stageOf.get(session.id)
+        statements.insertSessionStage.run(session.id, journey.name, stage?.stage ?? null, stage?.score ?? 0, encodeProgress(progress[j], session.startedAt))
+      }
+    })
   }
 
   const ownerOfVisitor = (siteId: string, visitorId: string): Owner => {
@@ -146,6 +178,13 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     statements.deleteJourneyOwnerStage.run(...key)
   }
 
+  /** Folds an owner's sessions (in order) into their stages in one journey and stores them; gives each session's stage and score. */
+  const foldOwner = (owner: Owner, journey: Journey, sessions: ProgressedSession[]) => {
+    const result = ownerProgress(journey, sessions)
+    writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
+    return result.sessions
+  }
+
   /** Refolds a person's or visitor's stages in every journey from their sessions' stored progress. */
   const refreshOwner = (owner: Owner) => {
     const query = owner.type === 'person' ? statements.personSessions : statements.visitorSessions
@@ -174,13 +213,11 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
           progress: decodeProgress(row.progress, row.started_at, journey),
         }),
       )
-      const result = ownerProgress(journey, sessions)
       const storedStages = new Map(rows.map((row) => [row.id, row]))
-      for (const s of result.sessions) {
+      for (const s of foldOwner(owner, journey, sessions)) {
         const stored = storedStages.get(s.sessionId)
         if (stored?.stage !== s.stage || stored.score !== s.score) statements.updateSessionStage.run(s.stage, s.score, s.sessionId, journey.name)
       }
-      writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
     }
   }
 
@@ -224,20 +261,25 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       for (const table of ['stage_entries', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
       rebuilding = true
       try {
-        const owners = new Map<string, Owner>()
-        for (const events of eventsByVisitor) {
-          storeSessions(events)
-          const owner = ownerOfVisitor(siteId, events[0].visitorId)
-          owners.set(`${owner.type}:${owner.id}`, owner)
-        }
+        let owners = 0
+        // People known on several browsers, refolded from storage once all their sessions are in.
+        const people = new Set<string>()
         const companies = new Set<string>()
-        for (const owner of owners.values()) {
-          refreshOwner(owner)
+        for (const events of eventsByVisitor) {
+          const owner = ownerOfVisitor(siteId, events[0].visitorId)
+          if (owner.type === 'person' && statements.browsersOfPerson.get(siteId, owner.id) !== 1) {
+            storeSessions(events)
+            people.add(owner.id)
+          } else {
+            storeOwnSessions(owner, events)
+            owners++
+          }
           const company = owner.type === 'person' ? statements.companyOfPerson.get(owner.id) : undefined
           if (company) companies.add(company as string)
         }
+        for (const id of people) refreshOwner({ siteId, type: 'person', id })
         for (const company of companies) refreshCompany(siteId, company)
-        return { visitors: owners.size, companies: companies.size }
+        return { visitors: owners + people.size, companies: companies.size }
       } finally {
         rebuilding = false
       }
