@@ -68,7 +68,7 @@ const isConversion = (event: StoredEvent) => event.kind === 'form_submit' || eve
 export function startSession(event: StoredEvent): Session {
   // Server-side events come with no page: they touch the journey, but arrive from no channel.
   const { source, medium, channel } = event.url ? attribute(event) : OFFLINE
-  return extendSession(
+  return addEvent(
     {
       id: event.id,
       siteId: event.siteId,
@@ -116,23 +116,21 @@ export function continuesSession(session: Session, event: StoredEvent, timeoutMs
 }
 
 /**
- * The session with one more event (the next in time). `reportedMs` is the engaged time the
- * tag reported for its page views so far, undefined while none has been.
+ * Adds one more event (the next in time) to a session being made, in place: a copy of the
+ * session for each event was an eighth of a rebuild's time in JavaScript. `reportedMs` is the
+ * engaged time the tag reported for its page views so far, undefined while none has been.
  */
-export function extendSession(session: Session, event: StoredEvent, reportedMs?: number): Session {
-  const pageviews = session.pageviews + (event.kind === 'pageview' ? 1 : 0)
-  const conversions = session.conversions + (isConversion(event) ? 1 : 0)
-  const engagedMs = reportedMs ?? event.occurredAt - session.startedAt
-  return {
-    ...session,
-    endedAt: event.occurredAt,
-    events: session.events + 1,
-    pageviews,
-    conversions,
-    exitPath: event.kind === 'pageview' ? event.path : session.exitPath,
-    engagedMs,
-    engaged: engagedMs >= ENGAGED_MS || pageviews >= 2 || conversions > 0,
+function addEvent(session: Session, event: StoredEvent, reportedMs?: number): Session {
+  if (event.kind === 'pageview') {
+    session.pageviews++
+    session.exitPath = event.path
   }
+  if (isConversion(event)) session.conversions++
+  session.events++
+  session.endedAt = event.occurredAt
+  session.engagedMs = reportedMs ?? event.occurredAt - session.startedAt
+  session.engaged = session.engagedMs >= ENGAGED_MS || session.pageviews >= 2 || session.conversions > 0
+  return session
 }
 
 export interface SessionWithEvents {
@@ -149,7 +147,7 @@ export function sessionize(events: StoredEvent[], timeoutMs = SESSION_TIMEOUT_MS
     const reported = event.engagedMs ?? undefined
     if (current && continuesSession(current.session, event, timeoutMs)) {
       if (reported !== undefined) reportedMs = (reportedMs ?? 0) + reported
-      current.session = extendSession(current.session, event, reportedMs)
+      addEvent(current.session, event, reportedMs)
       current.events.push(event)
     } else {
       reportedMs = reported

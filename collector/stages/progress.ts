@@ -20,21 +20,36 @@ export interface SessionProgress {
   points: (Moment & { points: number })[]
 }
 
-const patterns = new Map<string, RegExp>()
+const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+const patternOf = (glob: string) =>
+  new RegExp(glob.startsWith('regex:') ? glob.slice(6) : '^' + glob.split('**').map((part) => part.split('*').map(escape).join('[^/]*')).join('.*') + '$', 'i')
+
+/** Answers remembered per list of globs: the values tested repeat (event kinds and names, a site's pages). */
+const ANSWERS_KEPT = 4096
+const matchersOfGlob = new Map<string, (value: string) => boolean>()
+const matchersOfList = new WeakMap<string[], (value: string) => boolean>()
+function matcherOf(globs: string | string[]) {
+  let matcher = typeof globs === 'string' ? matchersOfGlob.get(globs) : matchersOfList.get(globs)
+  if (matcher) return matcher
+  const patterns = (typeof globs === 'string' ? [globs] : globs).map(patternOf)
+  const answers = new Map<string, boolean>()
+  matcher = (value: string) => {
+    let answer = answers.get(value)
+    if (answer === undefined) {
+      answer = patterns.some((pattern) => pattern.test(value))
+      if (answers.size >= ANSWERS_KEPT) answers.clear()
+      answers.set(value, answer)
+    }
+    return answer
+  }
+  if (typeof globs === 'string') matchersOfGlob.set(globs, matcher)
+  else matchersOfList.set(globs, matcher)
+  return matcher
+}
+
 /** A glob (* within a path segment, ** across them) or "regex:…", matched in any case. */
 export function matches(globs: string | string[], value: string | null | undefined): boolean {
-  if (value == null) return false
-  return (Array.isArray(globs) ? globs : [globs]).some((glob) => {
-    let pattern = patterns.get(glob)
-    if (!pattern) {
-      const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-      const source = glob.startsWith('regex:')
-        ? glob.slice(6)
-        : '^' + glob.split('**').map((part) => part.split('*').map(escape).join('[^/]*')).join('.*') + '$'
-      patterns.set(glob, (pattern = new RegExp(source, 'i')))
-    }
-    return pattern.test(value)
-  })
+  return value != null && matcherOf(globs)(value)
 }
 
 /** A trait's value as text to compare: objects (which a page may send) as their JSON, never by their own toString. */
@@ -53,7 +68,16 @@ interface Seen {
   engagedMs: number
 }
 
-function localTests(condition: Condition): ((event: StoredEvent, seen: Seen) => boolean)[] {
+type LocalTest = (event: StoredEvent, seen: Seen) => boolean
+const testsOfCondition = new WeakMap<Condition, LocalTest[]>()
+/** A condition's tests, made once: they run for every event of every session. */
+function localTests(condition: Condition): LocalTest[] {
+  let tests = testsOfCondition.get(condition)
+  if (!tests) testsOfCondition.set(condition, (tests = makeLocalTests(condition)))
+  return tests
+}
+
+function makeLocalTests(condition: Condition): LocalTest[] {
   const tests: ((event: StoredEvent, seen: Seen) => boolean)[] = []
   const c = condition
   if (c.visit) tests.push(() => true)
