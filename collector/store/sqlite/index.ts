@@ -210,14 +210,21 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const pendingOwners = db.prepare('SELECT site_id, owner_type, owner_id FROM pending_owners LIMIT ?')
   const donePendingVisitor = db.prepare('DELETE FROM pending_visitors WHERE site_id = ? AND visitor_id = ? AND from_at = ? AND from_id = ?')
   const donePendingOwner = db.prepare('DELETE FROM pending_owners WHERE owner_type = ? AND owner_id = ?')
-  /** Visitors (and owners) in one catch-up pass: small enough not to hold up requests for long. */
+  /** Visitors (and owners) in one timed catch-up pass: small enough not to hold up requests for long. */
   const CATCH_UP_BATCH = 500
+  /**
+   * In one pass of a catch-up that takes everything at once (before a read, on close): its
+   * commit writes each page it changed once, however many of the pass's visitors changed it,
+   * so fewer, larger passes write less (105,714 events kept current: 8.6 s in 72 passes of
+   * 500, 6.5 s in 16 of 5,000).
+   */
+  const WHOLE_CATCH_UP_BATCH = 5000
 
   /**
    * Brings sessions and stages up to date with what was committed: each marked visitor's
    * sessions, then every owner whose sessions or identity changed, then their companies. Many
    * batches of one visitor, person or company since the last pass cost one recomputation.
-   * Returns whether anything is left (passes take at most CATCH_UP_BATCH visitors, timed ones
+   * Returns whether anything is left (passes take at most their batch of visitors, timed ones
    * fewer: see TIMED_PASS_BUDGET_MS).
    *
    * A pass first runs every recomputation in its one transaction. If one fails (a bug, or data no
@@ -245,7 +252,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
 
   const catchUpPassWith = db.transaction(({ refreshVisitor, refreshOwner, refreshCompany }: typeof direct, budgetMs: number): boolean => {
     const started = performance.now()
-    const pending = pendingVisitors.all(CATCH_UP_BATCH) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
+    const batch = budgetMs === Infinity ? WHOLE_CATCH_UP_BATCH : CATCH_UP_BATCH
+    const pending = pendingVisitors.all(batch) as { site_id: string; visitor_id: string; from_at: number; from_id: string }[]
     const owners = new Map<string, Owner>()
     const companies = new Map<string, string>()
     const add = (owner: Owner) => owners.set(`${owner.type}:${owner.id}`, owner)
@@ -258,7 +266,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       donePendingVisitor.run(v.site_id, v.visitor_id, v.from_at, v.from_id)
       add(journeys.ownerOfVisitor(v.site_id, v.visitor_id))
     }
-    const marked = (taken < pending.length ? [] : pendingOwners.all(CATCH_UP_BATCH)) as { site_id: string; owner_type: Owner['type']; owner_id: string }[]
+    const marked = (taken < pending.length ? [] : pendingOwners.all(batch)) as { site_id: string; owner_type: Owner['type']; owner_id: string }[]
     for (const o of marked) {
       donePendingOwner.run(o.owner_type, o.owner_id)
       if (o.owner_type === 'company') companies.set(o.owner_id, o.site_id)
@@ -274,7 +282,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       if (siteOfCompany.get(company)) refreshCompany(siteId, company)
       else journeys.forgetOwner({ type: 'company', id: company })
     }
-    return taken < pending.length || pending.length === CATCH_UP_BATCH || marked.length === CATCH_UP_BATCH
+    return taken < pending.length || pending.length === batch || marked.length === batch
   })
   /**
    * Derived rows are committed with synchronous=NORMAL: a power cut may lose the last pass, but
