@@ -9,9 +9,11 @@ import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site
 import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, type Owner } from './journeys'
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
-import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from './event-rows'
+import { EVENT_COLUMNS, eventValues } from './event-rows'
 import { MIGRATIONS } from './migrations'
 import { streamingQueries } from './queries'
+import { foldsFromThread } from './fold-thread'
+import { ownerFolds, type OwnerFold } from './owner-fold'
 
 interface SiteRow {
   id: string
@@ -319,21 +321,10 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     }, delay)
   }
 
-  const visitorsOfSite = reader
-    .prepare(`SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM events WHERE site_id = ? AND is_bot = 0 AND kind != 'alias' ORDER BY visitor_id, occurred_at, id`)
-    .raw(true)
-  function* eventsByVisitor(siteId: string): Generator<StoredEvent[]> {
-    let current: StoredEvent[] = []
-    for (const row of visitorsOfSite.iterate(siteId)) {
-      const event = eventFromValues(row as (string | number | null)[])
-      if (current.length && current[0].visitorId !== event.visitorId) {
-        yield current
-        current = []
-      }
-      current.push(event)
-    }
-    if (current.length) yield current
-  }
+  const siteHasEvents = reader.prepare('SELECT 1 FROM events WHERE site_id = ? LIMIT 1').pluck()
+  /** A site's owner folds for a rebuild: made on a worker thread for a file (see fold-thread.ts), here for a database in memory. */
+  const foldsOf = (siteId: string): Iterable<OwnerFold> =>
+    !siteHasEvents.get(siteId) ? [] : path === ':memory:' ? ownerFolds(reader, config, siteId) : foldsFromThread(path, config, siteId)
   /**
    * Every site rebuilt: the journey tables are emptied whole (their pages freed at once, not row by
    * row) and refilled without their secondary indexes, each made again at the end by one sort
@@ -352,7 +343,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     let visitors = 0
     const refill = () => {
       for (const table of ['pending_visitors', 'pending_owners']) db.prepare(`DELETE FROM ${table} WHERE site_id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(siteIds))
-      for (const siteId of siteIds) visitors += journeys.rebuild(siteId, eventsByVisitor(siteId)).visitors
+      for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId)).visitors
     }
     if (siteIds.length === allSites().length) refillingWhole(refill)
     else refill()

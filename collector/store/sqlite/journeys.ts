@@ -1,29 +1,12 @@
 import type Database from 'better-sqlite3'
-import { sessionize, type Session } from '../../sessions/sessionize'
 import type { Journey, WaymarkConfig } from '../../stages/config'
-import { asTheyHappened, companyProgress, ownerProgress, sessionProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
+import { asTheyHappened, companyProgress, ownerProgress, type ProgressedSession, type StageEntry, type StageTransition } from '../../stages/progress'
 import { decodeProgress, encodeProgress } from '../../stages/progress-codec'
-import type { OwnerJourney, OwnerType, StageCount, StoredEvent } from '../types'
+import type { OwnerJourney, StageCount, StoredEvent } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
+import { progressedSessions, SESSION_COLUMNS, sessionValues, type Owner, type OwnerFold } from './owner-fold'
 
-/** Who moves through a journey: a person, a visitor not yet known as one, or a company. */
-export interface Owner {
-  siteId: string
-  type: OwnerType
-  id: string
-}
-
-const SESSION_COLUMNS = [
-  'id', 'site_id', 'visitor_id', 'started_at', 'ended_at', 'pageviews', 'events', 'conversions', 'entry_url',
-  'entry_path', 'exit_path', 'referrer', 'source', 'medium', 'campaign', 'term', 'content', 'gclid', 'fbclid',
-  'msclkid', 'li_fat_id', 'channel', 'browser', 'os', 'device', 'engaged_ms', 'engaged', 'arrival_key',
-] as const
-
-const sessionValues = (s: Session) => [
-  s.id, s.siteId, s.visitorId, s.startedAt, s.endedAt, s.pageviews, s.events, s.conversions, s.entryUrl,
-  s.entryPath, s.exitPath, s.referrer, s.source, s.medium, s.campaign, s.term, s.content, s.gclid, s.fbclid,
-  s.msclkid, s.liFatId, s.channel, s.browser, s.os, s.device, s.engagedMs, s.engaged ? 1 : 0, s.arrivalKey,
-]
+export type { Owner } from './owner-fold'
 
 /** What else is written with an owner's stage entries, in the same transaction. */
 export interface StageEntryListener {
@@ -39,7 +22,6 @@ export interface StageEntryListener {
  * - an owner's stages are refolded from their sessions' stored progress, not their events.
  */
 export function journeyMaintenance(db: Database.Database, config: WaymarkConfig, alerts?: StageEntryListener) {
-  const timeoutMs = config.sessionTimeoutMinutes * 60_000
   const statements = {
     anchor: db.prepare(
       `SELECT id, started_at FROM sessions WHERE site_id = ? AND visitor_id = ? AND (started_at < ? OR (started_at = ? AND id < ?))
@@ -59,7 +41,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     insertSession: db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`),
     insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, ?, ?, ?)'),
     personOfVisitor: db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck(),
-    browsersOfPerson: db.prepare('SELECT count(*) FROM identities WHERE site_id = ? AND person_id = ?').pluck(),
     companyOfPerson: db.prepare('SELECT company_id FROM people WHERE id = ?').pluck(),
     visitorSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
@@ -99,16 +80,9 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
   }
 
-  /** A visitor's sessions, made from their events (in order), each with its progress through every journey. */
-  const progressedSessions = (events: StoredEvent[]) =>
-    sessionize(events, timeoutMs).map(({ session, events: own }) => ({
-      session,
-      progress: config.journeys.map((journey) => sessionProgress(journey, session, own)),
-    }))
-
   /** Stores sessions made from a visitor's events, each with its progress through every journey, their stages left for the owner's refold. */
   const storeSessions = (events: StoredEvent[]) => {
-    for (const { session, progress } of progressedSessions(events)) {
+    for (const { session, progress } of progressedSessions(config, events)) {
       statements.insertSession.run(sessionValues(session))
       config.journeys.forEach((journey, j) =>
         statements.insertSessionStage.run(session.id, journey.name, null, 0, encodeProgress(progress[j], session.startedAt)),
@@ -116,27 +90,11 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     }
   }
 
-  /**
-   * Stores a visitor's sessions with their stages folded at once, for an owner who has no other
-   * sessions (an anonymous visitor, or a person known on this one browser). The fold is the one a
-   * refold from storage runs (the stored progress decodes to exactly this), without writing the
-   * sessions, reading them back and updating their stages.
-   */
-  const storeOwnSessions = (owner: Owner, events: StoredEvent[]) => {
-    const made = progressedSessions(events)
-    for (const { session } of made) statements.insertSession.run(sessionValues(session))
-    config.journeys.forEach((journey, j) => {
-      const folded = foldOwner(
-        owner,
-        journey,
-        made.map(({ session: { id, startedAt, entryPath, channel, campaign }, progress }) => ({ id, startedAt, entryPath, channel, campaign, progress: progress[j] })),
-      )
-      const stageOf = new Map(folded.map((s) => [s.sessionId, s]))
-      for (const { session, progress } of made) {
-        const stage = stageOf.get(session.id)
-        statements.insertSessionStage.run(session.id, journey.name, stage?.stage ?? null, stage?.score ?? 0, encodeProgress(progress[j], session.startedAt))
-      }
-    })
+  /** Stores a rebuild's fold of one owner: their sessions, and their way through every journey. */
+  const storeFold = ({ owner, sessions, sessionStages, journeys }: OwnerFold) => {
+    for (const values of sessions) statements.insertSession.run(values)
+    for (const values of sessionStages) statements.insertSessionStage.run(values)
+    journeys.forEach((fold, j) => writeOwner(owner, config.journeys[j], fold.entries, fold.transitions, fold.stage, fold.score))
   }
 
   const ownerOfVisitor = (siteId: string, visitorId: string): Owner => {
@@ -178,13 +136,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     statements.deleteJourneyOwnerStage.run(...key)
   }
 
-  /** Folds an owner's sessions (in order) into their stages in one journey and stores them; gives each session's stage and score. */
-  const foldOwner = (owner: Owner, journey: Journey, sessions: ProgressedSession[]) => {
-    const result = ownerProgress(journey, sessions)
-    writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
-    return result.sessions
-  }
-
   /** Refolds a person's or visitor's stages in every journey from their sessions' stored progress. */
   const refreshOwner = (owner: Owner) => {
     const query = owner.type === 'person' ? statements.personSessions : statements.visitorSessions
@@ -213,11 +164,13 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
           progress: decodeProgress(row.progress, row.started_at, journey),
         }),
       )
+      const result = ownerProgress(journey, sessions)
       const storedStages = new Map(rows.map((row) => [row.id, row]))
-      for (const s of foldOwner(owner, journey, sessions)) {
+      for (const s of result.sessions) {
         const stored = storedStages.get(s.sessionId)
         if (stored?.stage !== s.stage || stored.score !== s.score) statements.updateSessionStage.run(s.stage, s.score, s.sessionId, journey.name)
       }
+      writeOwner(owner, journey, result.entries, result.transitions, result.stage, result.score)
     }
   }
 
@@ -254,32 +207,22 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       storeSessions(events)
     },
 
-    /** Every session and stage of a site, recomputed from its stored events. */
-    rebuild(siteId: string, eventsByVisitor: Iterable<StoredEvent[]>) {
+    /** Every session and stage of a site, recomputed from its owners' folds (see owner-fold.ts). */
+    rebuild(siteId: string, folds: Iterable<OwnerFold>) {
       db.prepare('DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE site_id = ?)').run(siteId)
       db.prepare('DELETE FROM sessions WHERE site_id = ?').run(siteId)
       for (const table of ['stage_entries', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
       rebuilding = true
       try {
         let owners = 0
-        // People known on several browsers, refolded from storage once all their sessions are in.
-        const people = new Set<string>()
         const companies = new Set<string>()
-        for (const events of eventsByVisitor) {
-          const owner = ownerOfVisitor(siteId, events[0].visitorId)
-          if (owner.type === 'person' && statements.browsersOfPerson.get(siteId, owner.id) !== 1) {
-            storeSessions(events)
-            people.add(owner.id)
-          } else {
-            storeOwnSessions(owner, events)
-            owners++
-          }
-          const company = owner.type === 'person' ? statements.companyOfPerson.get(owner.id) : undefined
-          if (company) companies.add(company as string)
+        for (const fold of folds) {
+          storeFold(fold)
+          owners++
+          if (fold.companyId) companies.add(fold.companyId)
         }
-        for (const id of people) refreshOwner({ siteId, type: 'person', id })
         for (const company of companies) refreshCompany(siteId, company)
-        return { visitors: owners + people.size, companies: companies.size }
+        return { visitors: owners, companies: companies.size }
       } finally {
         rebuilding = false
       }
