@@ -94,7 +94,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
   const storeFold = ({ owner, sessions, sessionStages, journeys }: OwnerFold) => {
     for (const values of sessions) statements.insertSession.run(values)
     for (const values of sessionStages) statements.insertSessionStage.run(values)
-    journeys.forEach((fold, j) => writeOwner(owner, config.journeys[j], fold.entries, fold.transitions, fold.stage, fold.score))
+    journeys.forEach((fold, j) => fold && writeOwner(owner, config.journeys[j], fold.entries, fold.transitions, fold.stage, fold.score))
   }
 
   const ownerOfVisitor = (siteId: string, visitorId: string): Owner => {
@@ -215,14 +215,13 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       rebuilding = true
       try {
         let owners = 0
-        const companies = new Set<string>()
+        let companies = 0
         for (const fold of folds) {
           storeFold(fold)
-          owners++
-          if (fold.companyId) companies.add(fold.companyId)
+          if (fold.owner.type === 'company') companies++
+          else owners++
         }
-        for (const company of companies) refreshCompany(siteId, company)
-        return { visitors: owners, companies: companies.size }
+        return { visitors: owners, companies }
       } finally {
         rebuilding = false
       }

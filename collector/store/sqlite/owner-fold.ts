@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { sessionize, type Session } from '../../sessions/sessionize'
 import type { WaymarkConfig } from '../../stages/config'
-import { ownerProgress, sessionProgress, type StageEntry, type StageTransition } from '../../stages/progress'
+import { companyProgress, ownerProgress, sessionProgress, type StageEntry, type StageTransition } from '../../stages/progress'
 import { encodeProgress } from '../../stages/progress-codec'
 import type { OwnerType, StoredEvent } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
@@ -41,19 +41,20 @@ export interface JourneyFold {
 }
 
 /**
- * What a rebuild stores for one owner (an anonymous visitor, or a person with every browser
- * they were seen on), made from their events with no database in reach, so a worker thread can
- * make it: their sessions' rows, each session's row per journey, and the owner's way through
- * each journey.
+ * What a rebuild stores for one owner (an anonymous visitor, a person with every browser they
+ * were seen on, or a company from its people's), made with no database in reach, so a worker
+ * thread can make it: their sessions' rows, each session's row per journey, and the owner's way
+ * through each journey.
  */
 export interface OwnerFold {
   owner: Owner
+  /** A person's company. */
   companyId: string | null
   sessions: ReturnType<typeof sessionValues>[]
   /** session id, journey, stage, score, progress: as session_stages holds them. */
   sessionStages: [string, string, string | null, number, string][]
-  /** One per configured journey, in their order. */
-  journeys: JourneyFold[]
+  /** One per configured journey, in their order; null for a company none of whose people entered it (it keeps no rows for it). */
+  journeys: (JourneyFold | null)[]
 }
 
 /** Sessions in the order an owner's are folded: by start, then id (as a refold reads them). */
@@ -88,9 +89,18 @@ export function foldOwner(config: WaymarkConfig, owner: Owner, companyId: string
  * Every owner's fold of a site, from the events and identities `db` reads (a rebuild's reader:
  * the writer's own connection is busy writing what these make). Visitors come in one pass over
  * the events in visitor order; a person seen on several browsers is left for a second pass that
- * reads all of their browsers' events together.
+ * reads all of their browsers' events together; companies come last, from their people's entries.
  */
 export function* ownerFolds(db: Database.Database, config: WaymarkConfig, siteId: string): Generator<OwnerFold> {
+  // Each company's people's entries, per journey.
+  const companies = new Map<string, StageEntry[][]>()
+  const withCompany = (fold: OwnerFold) => {
+    if (fold.companyId) {
+      const entries = companies.get(fold.companyId) ?? companies.set(fold.companyId, config.journeys.map(() => [])).get(fold.companyId)!
+      fold.journeys.forEach((journey, j) => entries[j].push(...journey!.entries))
+    }
+    return fold
+  }
   const personOfVisitor = db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck()
   const browsersOfPerson = db.prepare('SELECT visitor_id FROM identities WHERE site_id = ? AND person_id = ?').pluck()
   const companyOfPerson = db.prepare('SELECT company_id FROM people WHERE id = ?').pluck()
@@ -110,7 +120,7 @@ export function* ownerFolds(db: Database.Database, config: WaymarkConfig, siteId
       return undefined
     }
     const { owner, companyId } = person(personId)
-    return foldOwner(config, owner, companyId, [events])
+    return withCompany(foldOwner(config, owner, companyId, [events]))
   }
   let current: StoredEvent[] = []
   for (const row of eventsOfSite.iterate(siteId)) {
@@ -130,6 +140,15 @@ export function* ownerFolds(db: Database.Database, config: WaymarkConfig, siteId
       .map((visitorId) => (eventsOfVisitor.all(siteId, visitorId) as (string | number | null)[][]).map(eventFromValues))
       .filter((events) => events.length > 0)
     const { owner, companyId } = person(personId)
-    yield foldOwner(config, owner, companyId, eventsByBrowser)
+    yield withCompany(foldOwner(config, owner, companyId, eventsByBrowser))
+  }
+
+  for (const [id, entries] of companies) {
+    const journeys = config.journeys.map((journey, j): JourneyFold | null => {
+      if (!entries[j].length) return null
+      const { entries: first, transitions, stage } = companyProgress(journey, [entries[j]])
+      return { entries: first, transitions, stage, score: 0 }
+    })
+    yield { owner: { siteId, type: 'company', id }, companyId: null, sessions: [], sessionStages: [], journeys }
   }
 }
