@@ -78,7 +78,7 @@ function localTests(condition: Condition): LocalTest[] {
 }
 
 function makeLocalTests(condition: Condition): LocalTest[] {
-  const tests: ((event: StoredEvent, seen: Seen) => boolean)[] = []
+  const tests: LocalTest[] = []
   const c = condition
   if (c.visit) tests.push(() => true)
   if (c.path !== undefined) tests.push((e) => e.kind === 'pageview' && matches(c.path!, e.path))

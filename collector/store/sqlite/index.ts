@@ -328,12 +328,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   /**
    * Every site rebuilt: the journey tables are emptied whole (their pages freed at once, not row by
    * row) and refilled without their secondary indexes, each made again at the end by one sort
-   * instead of an insert per row at a random place. The index the rebuild reads by stays.
+   * instead of an insert per row at a random place (a rebuild writes them and reads none).
    */
   const refillingWhole = (refill: () => void) => {
     for (const table of JOURNEY_TABLES) db.exec(`DELETE FROM ${table}`)
     const indexes = db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name != 'sessions_by_visitor' AND tbl_name IN (SELECT value FROM json_each(?))`)
+      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(JOURNEY_TABLES)) as { name: string; sql: string }[]
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`)
     refill()

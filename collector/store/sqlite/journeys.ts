@@ -118,7 +118,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     const key = [owner.type, owner.id, journey.name] as const
     const rows = entryRows(entries, transitions)
     if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as EntryRow[], rows)) {
-      statements.deleteJourneyEntries.run(...key)
+      if (!rebuilding) statements.deleteJourneyEntries.run(...key)
       for (const e of rows)
         statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom)
     }
@@ -130,7 +130,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
 
   /** An owner with nothing in a journey (no sessions in it, or a company none of whose people entered it) keeps no rows for it. */
   const clearOwnerJourney = (owner: Owner, journey: Journey) => {
-    if (rebuilding) return
     const key = [owner.type, owner.id, journey.name] as const
     statements.deleteJourneyEntries.run(...key)
     statements.deleteJourneyOwnerStage.run(...key)
