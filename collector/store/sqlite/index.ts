@@ -342,11 +342,13 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const rebuild = db.transaction((siteIds: string[]) => {
     let visitors = 0
     const refill = () => {
-      for (const table of ['pending_visitors', 'pending_owners']) db.prepare(`DELETE FROM ${table} WHERE site_id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(siteIds))
       for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId)).visitors
     }
     if (siteIds.length === allSites().length) refillingWhole(refill)
-    else refill()
+    else {
+      for (const table of ['pending_visitors', 'pending_owners']) db.prepare(`DELETE FROM ${table} WHERE site_id IN (SELECT value FROM json_each(?))`).run(JSON.stringify(siteIds))
+      refill()
+    }
     db.prepare("INSERT INTO meta (key, value) VALUES ('journeys', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(configHash)
     return { sites: siteIds.length, visitors }
   })

@@ -4,7 +4,7 @@ import { asTheyHappened, companyProgress, ownerProgress, type ProgressedSession,
 import { decodeProgress, encodeProgress } from '../../stages/progress-codec'
 import type { OwnerJourney, StageCount, StoredEvent } from '../types'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
-import { progressedSessions, SESSION_COLUMNS, sessionValues, type Owner, type OwnerFold } from './owner-fold'
+import { ownerLookups, progressedSessions, SESSION_COLUMNS, sessionValues, type Owner, type OwnerFold } from './owner-fold'
 
 export type { Owner } from './owner-fold'
 
@@ -40,8 +40,6 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
     insertSession: db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`),
     insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, ?, ?, ?)'),
-    personOfVisitor: db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck(),
-    companyOfPerson: db.prepare('SELECT company_id FROM people WHERE id = ?').pluck(),
     visitorSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
          session_stages.stage, session_stages.score
@@ -97,10 +95,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     journeys.forEach((fold, j) => fold && writeOwner(owner, config.journeys[j], fold.entries, fold.transitions, fold.stage, fold.score))
   }
 
-  const ownerOfVisitor = (siteId: string, visitorId: string): Owner => {
-    const personId = statements.personOfVisitor.get(siteId, visitorId) as string | undefined
-    return personId ? { siteId, type: 'person', id: personId } : { siteId, type: 'visitor', id: visitorId }
-  }
+  const { ownerOfVisitor, companyOfPerson } = ownerLookups(db)
 
   const forgetOwner = (owner: Pick<Owner, 'type' | 'id'>) => {
     statements.deleteEntries.run(owner.type, owner.id)
@@ -194,7 +189,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     forgetOwner,
     refreshOwner,
     refreshCompany,
-    companyOfPerson: (personId: string) => statements.companyOfPerson.get(personId) as string | null | undefined,
+    companyOfPerson,
 
     /** Recomputes a visitor's sessions from the last one that began before `from` (the earliest new event). */
     refreshVisitor(siteId: string, visitorId: string, from: { at: number; id: string }) {

@@ -25,6 +25,33 @@ export const sessionValues = (s: Session) => [
   s.msclkid, s.liFatId, s.channel, s.browser, s.os, s.device, s.engagedMs, s.engaged ? 1 : 0, s.arrivalKey,
 ]
 
+/** Who owns a visitor's sessions, and a person's company, as `db` reads them (the writer, or a rebuild's reader). */
+export function ownerLookups(db: Database.Database) {
+  const personOfVisitor = db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck()
+  const companyOfPerson = db.prepare('SELECT company_id FROM people WHERE id = ?').pluck()
+  return {
+    ownerOfVisitor(siteId: string, visitorId: string): Owner {
+      const personId = personOfVisitor.get(siteId, visitorId) as string | undefined
+      return personId ? { siteId, type: 'person', id: personId } : { siteId, type: 'visitor', id: visitorId }
+    },
+    companyOfPerson: (personId: string) => (companyOfPerson.get(personId) as string | null | undefined) ?? null,
+  }
+}
+
+/** Rows of events in visitor order, as each visitor's events. */
+function* byVisitor(rows: Iterable<unknown>): Generator<StoredEvent[]> {
+  let current: StoredEvent[] = []
+  for (const row of rows) {
+    const event = eventFromValues(row as (string | number | null)[])
+    if (current.length && current[0].visitorId !== event.visitorId) {
+      yield current
+      current = []
+    }
+    current.push(event)
+  }
+  if (current.length) yield current
+}
+
 /** A visitor's sessions, made from their events (in order), each with its progress through every journey. */
 export const progressedSessions = (config: WaymarkConfig, events: StoredEvent[]) =>
   sessionize(events, config.sessionTimeoutMinutes * 60_000).map(({ session, events: own }) => ({
@@ -101,46 +128,24 @@ export function* ownerFolds(db: Database.Database, config: WaymarkConfig, siteId
     }
     return fold
   }
-  const personOfVisitor = db.prepare('SELECT person_id FROM identities WHERE site_id = ? AND visitor_id = ?').pluck()
+  const { ownerOfVisitor, companyOfPerson } = ownerLookups(db)
   const browsersOfPerson = db.prepare('SELECT visitor_id FROM identities WHERE site_id = ? AND person_id = ?').pluck()
-  const companyOfPerson = db.prepare('SELECT company_id FROM people WHERE id = ?').pluck()
   const columns = STORED_EVENT_COLUMNS.join(', ')
   const folded = "site_id = ? AND is_bot = 0 AND kind != 'alias'"
   const eventsOfSite = db.prepare(`SELECT ${columns} FROM events WHERE ${folded} ORDER BY visitor_id, occurred_at, id`).raw(true)
   const eventsOfVisitor = db.prepare(`SELECT ${columns} FROM events WHERE ${folded} AND visitor_id = ? ORDER BY occurred_at, id`).raw(true)
-  const person = (id: string) => ({ owner: { siteId, type: 'person' as const, id }, companyId: (companyOfPerson.get(id) as string | null | undefined) ?? null })
-
-  const onSeveralBrowsers = new Set<string>()
-  const foldBrowser = (events: StoredEvent[]) => {
-    const visitorId = events[0].visitorId
-    const personId = personOfVisitor.get(siteId, visitorId) as string | undefined
-    if (!personId) return foldOwner(config, { siteId, type: 'visitor', id: visitorId }, null, [events])
-    if ((browsersOfPerson.all(siteId, personId) as string[]).length > 1) {
-      onSeveralBrowsers.add(personId)
-      return undefined
-    }
-    const { owner, companyId } = person(personId)
-    return withCompany(foldOwner(config, owner, companyId, [events]))
+  const onSeveralBrowsers = new Map<string, Owner>()
+  for (const events of byVisitor(eventsOfSite.iterate(siteId))) {
+    const owner = ownerOfVisitor(siteId, events[0].visitorId)
+    if (owner.type === 'visitor') yield foldOwner(config, owner, null, [events])
+    else if ((browsersOfPerson.all(siteId, owner.id) as string[]).length > 1) onSeveralBrowsers.set(owner.id, owner)
+    else yield withCompany(foldOwner(config, owner, companyOfPerson(owner.id), [events]))
   }
-  let current: StoredEvent[] = []
-  for (const row of eventsOfSite.iterate(siteId)) {
-    const event = eventFromValues(row as (string | number | null)[])
-    if (current.length && current[0].visitorId !== event.visitorId) {
-      const fold = foldBrowser(current)
-      if (fold) yield fold
-      current = []
-    }
-    current.push(event)
-  }
-  const last = current.length ? foldBrowser(current) : undefined
-  if (last) yield last
-
-  for (const personId of onSeveralBrowsers) {
-    const eventsByBrowser = (browsersOfPerson.all(siteId, personId) as string[])
+  for (const owner of onSeveralBrowsers.values()) {
+    const eventsByBrowser = (browsersOfPerson.all(siteId, owner.id) as string[])
       .map((visitorId) => (eventsOfVisitor.all(siteId, visitorId) as (string | number | null)[][]).map(eventFromValues))
       .filter((events) => events.length > 0)
-    const { owner, companyId } = person(personId)
-    yield withCompany(foldOwner(config, owner, companyId, eventsByBrowser))
+    yield withCompany(foldOwner(config, owner, companyOfPerson(owner.id), eventsByBrowser))
   }
 
   for (const [id, entries] of companies) {
