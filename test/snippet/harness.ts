@@ -189,10 +189,16 @@ export async function openPage(options: PageOptions = {}) {
 }
 
 /**
- * Every body sent, as one text, with the ULIDs (event and visitor ids, random) blanked out, so a
- * check that a typed value was never sent cannot be fooled by digits an id happens to hold.
+ * Every body sent, as one text, with the ULIDs (event and visitor ids, random) and the times (ms
+ * since the epoch) blanked out, so a check that a typed value was never sent cannot be fooled by
+ * digits an id or a clock happens to hold (a time of …05579462 holds a phone number's 7946).
  */
-export const sentText = (sent: Sent[]) => sent.map((request) => request.body).join('\n').replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '~')
+export const sentText = (sent: Sent[]) =>
+  sent
+    .map((request) => request.body)
+    .join('\n')
+    .replace(/[0-9A-HJKMNP-TV-Z]{26}/g, '~')
+    .replace(/"t":\d+/g, '"t":#')
 
 /** The one-line stub the README tells site owners to paste, so calls made before the snippet loads wait in order. */
 export const QUEUE_STUB =
