@@ -125,7 +125,8 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
       origin: c.req.header('Origin'),
       referer: c.req.header('Referer'),
       userAgent: c.req.header('User-Agent'),
-      receivedAt: Date.now(),
+      // The store's clock: on ClickHouse, the one every collector and the processor share.
+      receivedAt: store.now(),
       privacySignal: privacySignal(c),
       dropBots,
     }, siteQuota)
@@ -153,7 +154,7 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
 
   const findBySecret = siteBySecret(store)
   app.route('/api', readApi(store, config, findBySecret))
-  app.route('/v1', segmentApi(commits, findSite, findBySecret, siteQuota))
+  app.route('/v1', segmentApi(commits, findSite, findBySecret, siteQuota, () => store.now()))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/readyz', async (c) =>

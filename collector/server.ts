@@ -35,6 +35,8 @@ export interface CollectorOptions {
   dropBots?: boolean
   /** Stage alerts' delivery: poll interval, timeout, backoff (defaults in ALERT_DEFAULTS). */
   alerts?: AlertWorkerOptions
+  /** This machine's clock, which a ClickHouse store's shared clock is kept against (tests set one that is off). */
+  localClock?: () => number
   log?: (message: string) => void
 }
 
@@ -44,6 +46,7 @@ const STOP_GRACE_MS = 5000
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const store = await openStore(options, {
     config: options.journeys,
+    localClock: options.localClock,
     onRebuild: (reason) => options.log?.(`${reason}: recomputing sessions and stages from the stored events`),
   })
   const config = options.journeys ?? DEFAULT_CONFIG

@@ -69,7 +69,8 @@ async function sender(c: Context, body: Json, findBySecret: FindSiteBySecret, fi
  * /v1/identify, /v1/group, /v1/alias. Messages join the snippet's events in the same commit path,
  * identity graph, sessions and journeys.
  */
-export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite, findBySecret: FindSiteBySecret, quota: SiteQuota = () => 0) {
+/** `now` stamps what arrives: the store's clock, shared by every collector of a ClickHouse store. */
+export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite, findBySecret: FindSiteBySecret, quota: SiteQuota = () => 0, now = () => Date.now()) {
   const api = new Hono()
   api.use('*', async (c, next) => {
     c.header('Access-Control-Allow-Origin', c.req.header('Origin') ?? '*')
@@ -97,7 +98,7 @@ export function segmentApi(commits: GroupCommit<StoredEvent>, findSite: FindSite
 
     // From a browser that asks not to be tracked, on a site that honours it: nothing is stored.
     if (!who.trusted && who.site.honorPrivacySignals && privacySignal(c)) return c.json({ success: true })
-    const receivedAt = Date.now()
+    const receivedAt = now()
     const facts = { site: who.site, receivedAt, userAgent: parseUserAgent(c.req.header('User-Agent')), parseUserAgent, trusted: who.trusted }
     let messages: { message: unknown; type: unknown }[]
     let sentAt: number | undefined

@@ -12,8 +12,8 @@ export interface StoreChoice {
 export const isClickHouse = (choice: StoreChoice) => Boolean(choice.storeUrl)
 
 /** The SQLite file by default; ClickHouse when a clickhouse:// URL is given. */
-export async function openStore(choice: StoreChoice, options: SqliteOptions & { config?: WaymarkConfig } = {}): Promise<Store> {
-  if (choice.storeUrl) return openClickHouseStore(choice.storeUrl, { config: options.config })
+export async function openStore(choice: StoreChoice, options: SqliteOptions & { config?: WaymarkConfig; localClock?: () => number } = {}): Promise<Store> {
+  if (choice.storeUrl) return openClickHouseStore(choice.storeUrl, { config: options.config, localClock: options.localClock })
   return openSqliteStore(choice.dbPath, options)
 }
 

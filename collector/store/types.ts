@@ -411,6 +411,13 @@ export interface Store {
    * follow the events' commit by a moment; the store's own reads settle first by themselves.
    */
   settle(): Promise<void>
+  /**
+   * The time to stamp an arriving event with (ms since the epoch). On SQLite, this machine's
+   * clock; on ClickHouse, the server's as this process estimates it, so that collectors on
+   * machines whose clocks disagree stamp alike and the processor's watermark means one moment
+   * to all of them.
+   */
+  now(): number
   /** Sessions in order of start, streamed. */
   querySessions(query: SessionQuery): AsyncIterable<SessionRecord>
   /**

@@ -23,9 +23,9 @@ describe('several collectors writing to one ClickHouse', () => {
   let adminToken: string
   let stopProcessor = new AbortController()
   let processor: Promise<void>
-  const startProcessor = () => {
+  const startProcessor = (localClock?: () => number) => {
     stopProcessor = new AbortController()
-    processor = runProcessor({ storeUrl: clickhouse.storeUrl('shared'), workPath: join(dir, 'processor.db'), signal: stopProcessor.signal, reconcileEveryMs: 500 })
+    processor = runProcessor({ storeUrl: clickhouse.storeUrl('shared'), workPath: join(dir, 'processor.db'), signal: stopProcessor.signal, reconcileEveryMs: 500, localClock })
   }
 
   const post = (collector: RunningCollector, body: unknown) =>
@@ -143,6 +143,38 @@ describe('several collectors writing to one ClickHouse', () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
     expect(await sessionsOf()).toMatchObject([{ visitorId: visitor, entryPath: '/late', events: 1 }])
+  })
+
+  it('stamps, folds and settles by the server’s clock, whatever the clocks of the collectors’ and the processor’s machines say', async () => {
+    const off = 20 * 60_000
+    stopProcessor.abort()
+    await processor
+    startProcessor(() => Date.now() - off)
+    const storeUrl = clickhouse.storeUrl('shared')
+    const start = (name: string, skew: number) =>
+      startCollector({ port: 0, host: '127.0.0.1', dbPath: join(dir, `${name}-unused.db`), storeUrl, maxLoopLagMs: Infinity, localClock: () => Date.now() + skew })
+    const skewed = [await start('behind', -off), await start('ahead', off)]
+    try {
+      for (const collector of skewed) {
+        const visitor = ulid()
+        const sent = Date.now()
+        expect((await post(collector, batch(siteId, [pageview({ id: ulid(), t: sent - 1000 })], { v: visitor, t: sent }))).status).toBe(200)
+        // Stamped by its own clock, an event of the one behind would land where the passes had been
+        // for good, and the one ahead would wait for passes twenty minutes away.
+        await collector.store.settle()
+        const [event] = await eventsOf(visitor)
+        expect(Math.abs(event.receivedAt - sent)).toBeLessThan(3000)
+        expect(Math.abs(event.occurredAt - (sent - 1000))).toBeLessThan(3000)
+        const sessions = []
+        for await (const session of a.store.querySessions({ siteId, visitorId: visitor })) sessions.push(session)
+        expect(sessions).toMatchObject([{ visitorId: visitor, events: 1 }])
+      }
+    } finally {
+      for (const collector of skewed) await collector.close()
+      stopProcessor.abort()
+      await processor
+      startProcessor()
+    }
   })
 
   it('queues an erasure asked while no processor runs, and carries it out once one does', async () => {

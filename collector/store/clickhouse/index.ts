@@ -9,6 +9,7 @@ import {
   type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
+import { OTHERS_UNCERTAINTY_MS, startSharedClock } from './clock'
 import { connectClickHouse, sqlList, sqlNumber, sqlString } from './connection'
 import { deleteRows, ensureSchema, readLease } from './schema'
 
@@ -51,6 +52,8 @@ export interface ClickHouseOptions {
   config?: WaymarkConfig
   /** Rows per chunk of streamed reads (tests make it small, so that every read spans many chunks). */
   pageRows?: number
+  /** This machine's clock, which the shared clock is kept against (tests set one that is off). */
+  localClock?: () => number
 }
 
 /**
@@ -63,6 +66,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   const pageRows = options.pageRows ?? PAGE_ROWS
   const ch = connectClickHouse(url)
   await ensureSchema(ch)
+  const clock = await startSharedClock(ch, options.localClock)
   const db = ch.target.database
   /**
    * A published table as it stands: one row per key, tombstones left out. `where` may only test
@@ -164,15 +168,17 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
 
   /**
    * Waits for a pass of the processor that read the events after this call began: every event
-   * acknowledged before it is then folded and published. (The watermark is the processor's clock
-   * less its read lag at the start of a pass's read.)
+   * acknowledged before it is then folded and published. (The watermark is the shared clock less
+   * the processor's read lag at the start of a pass's read; events are stamped by the same clock,
+   * as each collector knows it: the latest it may be on any of them is what is waited for.)
    */
   async function settle() {
-    const asked = Date.now()
+    const asked = clock.now() + clock.uncertainty() + OTHERS_UNCERTAINTY_MS
+    const started = Date.now()
     for (;;) {
       const lease = await readLease(ch)
       if (lease && lease.watermark > asked) return
-      if (Date.now() - asked > SETTLE_TIMEOUT_MS)
+      if (Date.now() - started > SETTLE_TIMEOUT_MS)
         throw new Error('sessions and stages have not caught up with the events in a minute: is `waymark process` running against this store?')
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
@@ -185,7 +191,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
    */
   async function ask<T>(kind: keyof typeof REQUEST_WAIT_MS, siteId: string, body: object): Promise<T> {
     const id = ulid()
-    const asked = Date.now()
+    const asked = clock.now()
+    const started = Date.now()
     await ch.insert('requests', [{ id, kind, site_id: siteId, body: JSON.stringify(body), asked_at: asked, answered_at: 0, answer: '', _version: 1 }])
     const lease = await readLease(ch)
     const what = kind === 'erase' ? 'the erasure' : 'the rebuild'
@@ -198,7 +205,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         if ('error' in answer) throw new Error(`the processor could not carry out ${what}: ${answer.error}`)
         return answer.result
       }
-      if (Date.now() - asked > REQUEST_WAIT_MS[kind])
+      if (Date.now() - started > REQUEST_WAIT_MS[kind])
         throw new QueuedInStore(`${what} is queued as request ${id}; the processor has not finished it yet (\`waymark process\` logs it when it does)`, id)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
@@ -521,14 +528,14 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async addSite(site) {
-      await ch.insert('sites', [siteRow(site, Date.now())])
+      await ch.insert('sites', [siteRow(site, clock.now())])
     },
     async updateSite(id, settings) {
       const site = await store.findSite(id)
       if (!site) return
       // Later than the row it replaces, whatever this machine's clock says.
       const [{ v }] = await ch.rows<{ v: number }>(`SELECT max(_version) AS v FROM ${db}.sites WHERE id = ${sqlString(id)}`)
-      await ch.insert('sites', [siteRow({ ...site, ...settings }, Math.max(Date.now(), v + 1))])
+      await ch.insert('sites', [siteRow({ ...site, ...settings }, Math.max(clock.now(), v + 1))])
     },
     async findSite(id) {
       const [row] = await ch.rows<Row>(`SELECT * FROM ${db}.sites FINAL WHERE id = ${sqlString(id)}`)
@@ -541,7 +548,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     // Stage alerts: hooks are kept here for every collector; the processor queues and delivers the
     // alerts in its fold and publishes the outbox and its log, which collectors read.
     async addAlertHook(hook) {
-      await ch.insert('alert_hooks', [{ ...hookRow(hook), _version: Date.now() * 1000, _deleted: 0 }])
+      await ch.insert('alert_hooks', [{ ...hookRow(hook), _version: clock.now() * 1000, _deleted: 0 }])
     },
     async listAlertHooks(siteId) {
       const hooks = await liveHooks(siteId)
@@ -564,7 +571,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         `SELECT count() AS pending FROM ${live('alert_outbox', `site_id = ${sqlString(row.site_id as string)}`)} AND hook_id = ${sqlString(id)} AND next_attempt_at IS NOT NULL`,
       )
       // The processor removes it from its fold at its next pass, with its alerts, delivered or not.
-      await ch.insert('alert_hooks', [{ ...row, _version: Math.max(Date.now() * 1000, (row._version as number) + 1), _deleted: 1 }])
+      await ch.insert('alert_hooks', [{ ...row, _version: Math.max(clock.now() * 1000, (row._version as number) + 1), _deleted: 1 }])
       return { dropped: pending }
     },
     enqueueAlert: processorsWork('Queuing alerts'),
@@ -612,7 +619,11 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     async writable() {
       return ch.rows('SELECT 1').then(() => true, () => false)
     },
-    close: () => ch.close(),
+    now: () => clock.now(),
+    close() {
+      clock.stop()
+      return ch.close()
+    },
   }
 
   /** Each session's channel and source, for the touches that moved owners. */

@@ -12,13 +12,14 @@ import { eventFromRow, openClickHouseStore } from './index'
 import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, readLease, type MirroredTable } from './schema'
 
 /**
- * How far behind its own clock the processor reads: events received in the last moment may still
- * be on their way into ClickHouse (a collector batches for a few milliseconds, then inserts).
+ * How far behind the shared clock the processor reads: events received in the last moment may
+ * still be on their way into ClickHouse (a collector batches for a few milliseconds, then inserts).
  */
 const READ_LAG_MS = 1000
 /**
  * Each pass reads again this far before the last watermark, for an insert that was slow to land
- * or a collector whose clock is a little behind; events already folded are skipped by id.
+ * or a collector whose estimate of the shared clock is a little behind; events already folded are
+ * skipped by id.
  */
 const OVERLAP_MS = 10_000
 /**
@@ -46,6 +47,8 @@ export interface ProcessorOptions {
   reconcileEveryMs?: number
   /** How stage alerts are sent (polling, timeouts, retries), as for a collector. */
   alerts?: AlertWorkerOptions
+  /** This machine's clock, which the shared clock is kept against (tests set one that is off). */
+  localClock?: () => number
   signal?: AbortSignal
   log?: (message: string) => void
 }
@@ -70,7 +73,10 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   await ensureSchema(ch)
   const config = options.config ?? DEFAULT_CONFIG
   const work = openWorkingFold(options.workPath, config)
-  const shared = await openClickHouseStore(options.storeUrl, { config: options.config })
+  // Its clock is the one the collectors stamp events by: the watermark, the lease and the
+  // requests' times are all read from it, whatever this machine's own clock says.
+  const shared = await openClickHouseStore(options.storeUrl, { config: options.config, localClock: options.localClock })
+  const clock = () => shared.now()
   let retainedAt = 0
   let reconciledAt = Date.now()
   /** Retention, once for every collector: the events in ClickHouse, and the working file's copy. */
@@ -95,7 +101,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
   }
   try {
     const step = async () => {
-      const lease = await takeLease(ch, work.holder)
+      const lease = await takeLease(ch, work.holder, clock())
       if (!lease) {
         if (held) log('waymark process: another processor holds the lease now; waiting')
         held = false
@@ -107,7 +113,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         if (lease.fromOther) {
           log('waymark process: taking over from another processor: folding every event again')
           await stopAlerts()
-          await work.reset()
+          await work.reset(clock())
           // The alerts queued and sent so far, so that the refold alerts no stage entry a second time.
           for (const table of ['alert_outbox', 'alert_deliveries'] as const)
             work.restore(table, await ch.rows(`SELECT * FROM (SELECT * FROM ${ch.target.database}.${table} FINAL) WHERE _deleted = 0`))
@@ -126,11 +132,11 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         const late = await reconcile(ch, work)
         if (late) log(`waymark process: folded ${late} events whose insert landed after their pass`)
       }
-      const folded = await pass(ch, work, versions)
+      const folded = await pass(ch, work, versions, clock)
       const served = await serveRequests(ch, work, versions, log)
       // The lease's row carries the highest version used, so the next pass starts above it.
       lastVersion = versions.next()
-      await writeLease(ch, work, lastVersion)
+      await writeLease(ch, work, lastVersion, clock() + LEASE_MS)
       if (!folded && !served) await sleep(IDLE_MS, options.signal)
     }
     while (!options.signal?.aborted) {
@@ -144,7 +150,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
     }
     // Stopped on purpose: a standby (or the next start) need not wait for the lease to run out,
     // and collectors asking for an erasure learn at once that no processor runs.
-    if (held) await writeLease(ch, work, Math.max(Date.now() * 1000, lastVersion + 1), 0).catch(() => {})
+    if (held) await writeLease(ch, work, Math.max(clock() * 1000, lastVersion + 1), 0).catch(() => {})
   } finally {
     await stopAlerts()
     await work.close()
@@ -168,9 +174,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   })
 
 /** Takes or renews the lease; undefined while another processor's is still valid. */
-async function takeLease(ch: ClickHouse, holder: string): Promise<{ version: number; fromOther: boolean } | undefined> {
+async function takeLease(ch: ClickHouse, holder: string, now: number): Promise<{ version: number; fromOther: boolean } | undefined> {
   const current = await readLease(ch)
-  const now = Date.now()
   if (current && current.holder !== holder && current.expires_at > now) return
   // Versions only grow: a new holder's rows must replace what an earlier one published, whatever the clocks say.
   const version = Math.max(now * 1000, (current?._version ?? 0) + 1)
@@ -190,7 +195,7 @@ const versionsAbove = (leaseVersion: number) => {
 type Versions = ReturnType<typeof versionsAbove>
 
 /** Renews the lease and publishes the watermark: a reader that sees it sees everything folded before it. */
-const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresAt = Date.now() + LEASE_MS) =>
+const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresAt: number) =>
   ch.insert('processor', [{ name: 'main', holder: work.holder, expires_at: expiresAt, watermark: work.watermark(), _version: version }])
 
 /**
@@ -198,10 +203,10 @@ const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresA
  * folded yet go into the working store; what that changed is published; the watermark moves on.
  * Returns whether there was anything new.
  */
-async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Promise<boolean> {
+async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions, clock: () => number): Promise<boolean> {
   const db = ch.target.database
   const since = Math.max(0, work.watermark() - OVERLAP_MS)
-  let until = Date.now() - READ_LAG_MS
+  let until = clock() - READ_LAG_MS
   const table = receivedSince(since)
   // Catching up (a new processor, or one that was down), a pass takes a batch of events at a time.
   const [batchEnd] = await ch.rows<{ received_at: number }>(
@@ -216,7 +221,7 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions): Prom
   await publish(ch, work, versions)
   work.advance(until)
   // The watermark is published last: a reader that sees it sees everything folded before it.
-  await writeLease(ch, work, versions.next())
+  await writeLease(ch, work, versions.next(), clock() + LEASE_MS)
   if (work.sweepPending()) await sweep(ch, work, versions.next())
   return fresh.length > 0 || Boolean(batchEnd)
 }
@@ -587,7 +592,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       })()
     },
     /** Starts the fold again from nothing, keeping this processor's identity. */
-    async reset() {
+    async reset(now: number) {
       await store.close()
       db.close()
       removeDatabase(path)
@@ -598,7 +603,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       setMeta('holder', holder)
       // Once caught up with what was received by now.
       setMeta('sweep', 'pending')
-      setMeta('sweep_after', String(Date.now()))
+      setMeta('sweep_after', String(now))
     },
     async close() {
       await store.close()

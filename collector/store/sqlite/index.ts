@@ -471,6 +471,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     async settle() {
       catchUp()
     },
+    now: () => Date.now(),
     async ownerJourney(siteId, owner, journey) {
       catchUp()
       const args = [siteId, owner.type, owner.id, journey]
