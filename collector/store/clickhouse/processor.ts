@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { RETENTION_EVERY_MS } from '../../retention'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import { startAlertWorker, type AlertWorkerOptions } from '../../alerts/worker'
-import type { AlertHookStatus, Erasure, PersonRef, Site } from '../types'
+import type { AlertHookStatus, Erasure, PersonRef, Site, StoredEvent } from '../types'
 import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
@@ -37,6 +37,14 @@ const IDLE_MS = 250
 const FOLD_BATCH = 50_000
 /** Rows of derived tables published per insert. */
 const PUBLISH_ROWS = 5000
+/** Events read and stored per chunk while a fold starts from nothing, and derived rows per insert as it publishes them. */
+const BULK_ROWS = 20_000
+/**
+ * How long the lease is renewed for, per event, before a fold from nothing rebuilds sessions and
+ * stages (the rebuild holds the thread, so nothing renews it meanwhile): about six times what a
+ * rebuild took here (30 s a million events). A standby waits that long if the processor dies then.
+ */
+const REBUILD_ALLOWANCE_MS = 0.2
 
 export interface ProcessorOptions {
   storeUrl: string
@@ -121,10 +129,25 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         log('waymark process: holding the lease; folding events as they arrive')
       }
       await work.syncSites(await shared.listSites())
-      await work.syncHooks(await shared.listAlertHooks())
+      const hooks = await shared.listAlertHooks()
+      await work.syncHooks(hooks)
+      const versions = versionsAbove(lease.version)
+      if (!work.watermark()) {
+        // A fold that starts from nothing (a new processor, or one taking over) folds what is there
+        // in one go. Entries folded so alert nobody: with hooks, only what the last holder had
+        // folded, and so alerted, goes that way; the rest is folded pass by pass, as it arrives.
+        // One interrupted is done again to the same moment.
+        const until = work.bulkUntil() ?? Math.min(clock() - READ_LAG_MS, hooks.length ? lease.previousWatermark : Infinity)
+        if (until > 0) {
+          await stopAlerts()
+          const started = Date.now()
+          const renew = (forMs = 0) => writeLease(ch, work, versions.next(), clock() + LEASE_MS + Math.ceil(forMs))
+          const events = await foldInBulk(ch, work, versions, until, renew)
+          if (events) log(`waymark process: folded the ${events} events received so far in one go, and published what they make, in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        }
+      }
       alerts ??= startAlertWorker(work.store, config, options.alerts, log)
       if (Date.now() - retainedAt > RETENTION_EVERY_MS) await retain()
-      const versions = versionsAbove(lease.version)
       // One interrupted (a crash, ClickHouse away) is finished before anything new is folded.
       await finishErasure(ch, work, versions, log)
       if (Date.now() - reconciledAt > (options.reconcileEveryMs ?? RECONCILE_EVERY_MS)) {
@@ -174,7 +197,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   })
 
 /** Takes or renews the lease; undefined while another processor's is still valid. */
-async function takeLease(ch: ClickHouse, holder: string, now: number): Promise<{ version: number; fromOther: boolean } | undefined> {
+async function takeLease(ch: ClickHouse, holder: string, now: number): Promise<{ version: number; fromOther: boolean; previousWatermark: number } | undefined> {
   const current = await readLease(ch)
   if (current && current.holder !== holder && current.expires_at > now) return
   // Versions only grow: a new holder's rows must replace what an earlier one published, whatever the clocks say.
@@ -184,7 +207,7 @@ async function takeLease(ch: ClickHouse, holder: string, now: number): Promise<{
   const won = await readLease(ch)
   if (won?.holder !== holder) return
   // Another processor (or `waymark migrate`, having copied history in) wrote the lease last: fold everything again.
-  return { version, fromOther: Boolean(current && current.holder !== holder) }
+  return { version, fromOther: Boolean(current && current.holder !== holder), previousWatermark: current?.watermark ?? 0 }
 }
 
 /** Published versions, each higher than the last, starting above the lease's (and so above any earlier holder's). */
@@ -224,6 +247,48 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions, clock
   await writeLease(ch, work, versions.next(), clock() + LEASE_MS)
   if (work.sweepPending()) await sweep(ch, work, versions.next())
   return fresh.length > 0 || Boolean(batchEnd)
+}
+
+/**
+ * Folds every event received before `until` in one go, for a fold that starts from nothing: the
+ * events are stored without keeping sessions current, sessions and stages are rebuilt once (on two
+ * threads, as `waymark rebuild` does), and every derived row is published whole, a table at a time.
+ * Pass by pass, a backlog of a million events took several minutes, each pass refolding its
+ * visitors and publishing row by row. Returns how many events it folded. Stopped part way, it
+ * starts again: events stored before are skipped by id.
+ */
+async function foldInBulk(ch: ClickHouse, work: WorkingFold, versions: Versions, until: number, renewLease: (forMs?: number) => Promise<void>): Promise<number> {
+  await work.beginBulk(until)
+  // In the order they were received, as passes would have folded them (ClickHouse sorts on disk past its memory limit).
+  const chunks = ch.stream<Record<string, unknown>>(
+    `SELECT ${STORED_EVENT_COLUMNS.join(', ')} FROM ${ch.target.database}.events FINAL WHERE received_at < ${sqlNumber(until)} ORDER BY received_at, id`,
+    BULK_ROWS,
+  )
+  let events = 0
+  for await (const rows of chunks) {
+    events += await work.storeInBulk(rows.map(eventFromRow), until)
+    await renewLease()
+  }
+  // The rebuild holds this thread to its end, so the lease is renewed for as long as it may take first.
+  await renewLease(events * REBUILD_ALLOWANCE_MS)
+  await work.rebuildAll()
+  // One insert under way while the next rows are read: ClickHouse parses them in a process of its own.
+  let inserting: Promise<void> = Promise.resolve()
+  for (const table of Object.keys(MIRRORED_TABLES) as MirroredTable[]) {
+    for (const rows of work.allRows(table, BULK_ROWS)) {
+      const version = versions.next()
+      const published = rows.map((row) => ({ ...row, _version: version, _deleted: 0 }))
+      await inserting
+      inserting = ch.insert(table, published)
+      // Awaited before the next insert or at the end; marked handled now, so a failure meanwhile is not an unhandled rejection.
+      inserting.catch(() => {})
+      await renewLease()
+    }
+  }
+  await inserting
+  work.endBulk(until)
+  await renewLease()
+  return events
 }
 
 /**
@@ -449,7 +514,19 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     return statement.get(...key) as Record<string, unknown> | undefined
   }
 
-  return {
+  /** A page view copied from SQLite carries its engagement; the working store takes it as the tag's report. */
+  const withEngagements = (events: StoredEvent[]) => [
+    ...events,
+    ...events
+      .filter((e) => e.kind === 'pageview' && (e.scrollDepth != null || e.engagedMs != null))
+      .map((e) => ({ ...e, id: `${e.id}:engagement`, kind: 'page_engagement' as const, name: e.id, props: { scrollDepth: e.scrollDepth ?? 0, engagedMs: e.engagedMs ?? 0 } })),
+  ]
+  const markFolded = (events: StoredEvent[]) => {
+    const mark = db.prepare('INSERT OR IGNORE INTO folded (id, received_at) VALUES (?, ?)')
+    db.transaction(() => events.forEach((e) => mark.run(e.id, e.receivedAt)))()
+  }
+
+  const fold = {
     holder,
     watermark: () => Number(meta('watermark') ?? 0),
     sweepPending: () => meta('sweep') === 'pending' && Number(meta('watermark') ?? 0) >= Number(meta('sweep_after') ?? 0),
@@ -465,9 +542,9 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       return new Map((rows as { minute: number; n: number }[]).map((r) => [r.minute, r.n]))
     },
     /** The events not folded yet, each once. */
-    unfolded(events: ReturnType<typeof eventFromRow>[]) {
+    unfolded(events: StoredEvent[]) {
       const seen = db.prepare('SELECT 1 FROM folded WHERE id = ?').pluck()
-      const fresh = new Map<string, ReturnType<typeof eventFromRow>>()
+      const fresh = new Map<string, StoredEvent>()
       for (const e of events) if (!fresh.has(e.id) && !seen.get(e.id)) fresh.set(e.id, e)
       return [...fresh.values()]
     },
@@ -495,15 +572,63 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       const insert = db.prepare(`INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`)
       db.transaction(() => rows.forEach((row) => insert.run(row)))()
     },
-    async fold(events: ReturnType<typeof eventFromRow>[]) {
-      // A page view copied from SQLite carries its engagement; the working store takes it as the tag's report.
-      const engagements = events
-        .filter((e) => e.kind === 'pageview' && (e.scrollDepth != null || e.engagedMs != null))
-        .map((e) => ({ ...e, id: `${e.id}:engagement`, kind: 'page_engagement' as const, name: e.id, props: { scrollDepth: e.scrollDepth ?? 0, engagedMs: e.engagedMs ?? 0 } }))
-      await store.appendEvents([...events, ...engagements])
-      const mark = db.prepare('INSERT OR IGNORE INTO folded (id, received_at) VALUES (?, ?)')
-      db.transaction(() => events.forEach((e) => mark.run(e.id, e.receivedAt)))()
+    async fold(events: StoredEvent[]) {
+      await store.appendEvents(withEngagements(events))
+      markFolded(events)
       await store.settle()
+    },
+    /** The moment a fold from nothing that was interrupted folds to. */
+    bulkUntil: () => (meta('bulk_until') === undefined ? undefined : Number(meta('bulk_until'))),
+    /**
+     * Starts a fold from nothing: events are stored with sessions and stages left for one rebuild,
+     * and no row is noted as changed (every row is published whole at the end; noting each cost a
+     * third of the rebuild). Stopped part way, the notes come back as the file is opened again.
+     */
+    async beginBulk(until: number) {
+      setMeta('bulk_until', String(until))
+      for (const table of Object.keys(MIRRORED_TABLES))
+        for (const change of ['insert', 'update', 'delete']) db.exec(`DROP TRIGGER IF EXISTS publish_${table}_${change}`)
+      await store.close()
+      store = openSqliteStore(path, { config, maintainJourneys: false, checkJourneys: false })
+    },
+    /** Stores events of a fold from nothing (those stored before are skipped); returns how many it was given. */
+    async storeInBulk(events: StoredEvent[], until: number) {
+      await store.appendEvents(withEngagements(events))
+      // Only what the reconcile window may count needs marking.
+      markFolded(events.filter((e) => e.receivedAt >= until - RECONCILE_WINDOW_MS - OVERLAP_MS))
+      return events.length
+    },
+    /** Sessions and stages of every site, from the stored events, once; sessions kept current again after. */
+    async rebuildAll() {
+      await store.close()
+      store = openSqliteStore(path, { config, checkJourneys: false })
+      await store.rebuild()
+    },
+    /** Every row of a table, `limit` at a time, from a connection of its own (the fold's stays free between chunks). */
+    *allRows(table: MirroredTable, limit: number) {
+      const reader = new Database(path, { readonly: true })
+      try {
+        let rows: Record<string, unknown>[] = []
+        for (const row of reader.prepare(`SELECT * FROM ${table}`).iterate() as Iterable<Record<string, unknown>>) {
+          rows.push(row)
+          if (rows.length === limit) {
+            yield rows
+            rows = []
+          }
+        }
+        if (rows.length) yield rows
+      } finally {
+        reader.close()
+      }
+    },
+    /** Ends a fold from nothing: every row is published whole, so the notes of what changed go; the watermark moves to `until`. */
+    endBulk(until: number) {
+      db.transaction(() => {
+        db.prepare('DELETE FROM unpublished').run()
+        prepare()
+        fold.advance(until)
+        db.prepare("DELETE FROM processor_meta WHERE key = 'bulk_until'").run()
+      })()
     },
     /** Up to `limit` derived rows changed since they were last published: the row as it is, or a tombstone of its key. */
     changes(limit: number) {
@@ -610,5 +735,5 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       db.close()
     },
   }
+  return fold
 }
-
