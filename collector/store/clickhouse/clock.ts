@@ -34,8 +34,9 @@ export interface Offset {
 const DRIFT_PER_MS = 200e-6
 /** How often a clock reads the server's again (plus up to as much at random, so readings fall at every point of a second). */
 const SYNC_EVERY_MS = 5_000
-/** Between readings while a clock starts, waiting for the server's second to turn. */
+/** Between readings while a clock starts, waiting for the server's second to turn; and how long it waits at most. */
 const START_SPACING_MS = 5
+const START_WAIT_MS = 1500
 /**
  * How far apart two processes' readings of the shared clock may be, beyond a reader's own
  * uncertainty: what `settle()` allows for the collector that stamped an event. Clocks that saw the
@@ -72,8 +73,6 @@ export function narrowOffset(known: Offset | undefined, reading: Offset): Offset
 export interface SharedClock {
   /** The server's time now, as best known (ms since the epoch); never less than it said before. */
   now(): number
-  /** Reads the server's time once more and narrows the estimate. */
-  sync(): Promise<void>
   /** How far off now() may be, at most (ms): half the width of what is known. */
   uncertainty(): number
   stop(): void
@@ -83,8 +82,8 @@ export interface SharedClock {
 const monotonic = () => performance.timeOrigin + performance.now()
 
 /**
- * Starts a shared clock: reads the server's time once before it answers, then again every few
- * seconds in the background. `local` is this machine's clock (tests set one that is off).
+ * Starts a shared clock: reads the server's time until its second turns before it answers, then
+ * again every few seconds in the background. `local` is this machine's clock (tests set one that is off).
  */
 export async function startSharedClock(ch: ClickHouse, local: () => number = monotonic): Promise<SharedClock> {
   let offset: Offset | undefined
@@ -99,7 +98,7 @@ export async function startSharedClock(ch: ClickHouse, local: () => number = mon
   }
   const first = await sync()
   const started = local()
-  while ((await sync()) === first && local() - started < 1500) await new Promise((resolve) => setTimeout(resolve, START_SPACING_MS))
+  while ((await sync()) === first && local() - started < START_WAIT_MS) await new Promise((resolve) => setTimeout(resolve, START_SPACING_MS))
   let timer: ReturnType<typeof setTimeout> | undefined
   let stopped = false
   // A reading that fails (the server away for a moment) leaves the estimate as it was.
@@ -114,9 +113,6 @@ export async function startSharedClock(ch: ClickHouse, local: () => number = mon
       const { low, high } = offset!
       last = Math.max(last, Math.round(local() + (low + high) / 2))
       return last
-    },
-    sync: async () => {
-      await sync()
     },
     uncertainty: () => (offset!.high - offset!.low) / 2,
     stop() {

@@ -41,8 +41,8 @@ const PUBLISH_ROWS = 5000
 const BULK_ROWS = 20_000
 /**
  * How long the lease is renewed for, per event, before a fold from nothing rebuilds sessions and
- * stages (the rebuild holds the thread, so nothing renews it meanwhile): about six times what a
- * rebuild took here (30 s a million events). A standby waits that long if the processor dies then.
+ * stages (the rebuild holds the thread, so nothing renews it meanwhile): about five times what a
+ * rebuild took here (30 to 37 s a million events). A standby waits that long if the processor dies then.
  */
 const REBUILD_ALLOWANCE_MS = 0.2
 
@@ -581,8 +581,9 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
     bulkUntil: () => (meta('bulk_until') === undefined ? undefined : Number(meta('bulk_until'))),
     /**
      * Starts a fold from nothing: events are stored with sessions and stages left for one rebuild,
-     * and no row is noted as changed (every row is published whole at the end; noting each cost a
-     * third of the rebuild). Stopped part way, the notes come back as the file is opened again.
+     * and no row is noted as changed (every row is published whole at the end; noting each made the
+     * rebuild of 151,102 events 6.5 s instead of 5.6). Stopped part way, the notes come back as the
+     * file is opened again.
      */
     async beginBulk(until: number) {
       setMeta('bulk_until', String(until))
