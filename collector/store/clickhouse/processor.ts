@@ -132,6 +132,11 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
       const hooks = await shared.listAlertHooks()
       await work.syncHooks(hooks)
       const versions = versionsAbove(lease.version)
+      // Renews the lease; its row carries the highest version used, so whatever publishes next starts above it.
+      const renewLease = async (forMs = 0) => {
+        lastVersion = versions.next()
+        await writeLease(ch, work, lastVersion, clock() + LEASE_MS + Math.ceil(forMs))
+      }
       if (!work.watermark()) {
         // A fold that starts from nothing (a new processor, or one taking over) folds what is there
         // in one go. Entries folded so alert nobody: with hooks, only what the last holder had
@@ -141,8 +146,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         if (until > 0) {
           await stopAlerts()
           const started = Date.now()
-          const renew = (forMs = 0) => writeLease(ch, work, versions.next(), clock() + LEASE_MS + Math.ceil(forMs))
-          const events = await foldInBulk(ch, work, versions, until, renew)
+          const events = await foldInBulk(ch, work, versions, until, renewLease)
           if (events) log(`waymark process: folded the ${events} events received so far in one go, and published what they make, in ${((Date.now() - started) / 1000).toFixed(1)} s`)
         }
       }
@@ -155,11 +159,9 @@ export async function runProcessor(options: ProcessorOptions): Promise<void> {
         const late = await reconcile(ch, work)
         if (late) log(`waymark process: folded ${late} events whose insert landed after their pass`)
       }
-      const folded = await pass(ch, work, versions, clock)
+      const folded = await pass(ch, work, versions, clock, renewLease)
       const served = await serveRequests(ch, work, versions, log)
-      // The lease's row carries the highest version used, so the next pass starts above it.
-      lastVersion = versions.next()
-      await writeLease(ch, work, lastVersion, clock() + LEASE_MS)
+      await renewLease()
       if (!folded && !served) await sleep(IDLE_MS, options.signal)
     }
     while (!options.signal?.aborted) {
@@ -226,7 +228,7 @@ const writeLease = (ch: ClickHouse, work: WorkingFold, version: number, expiresA
  * folded yet go into the working store; what that changed is published; the watermark moves on.
  * Returns whether there was anything new.
  */
-async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions, clock: () => number): Promise<boolean> {
+async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions, clock: () => number, renewLease: () => Promise<void>): Promise<boolean> {
   const db = ch.target.database
   const since = Math.max(0, work.watermark() - OVERLAP_MS)
   let until = clock() - READ_LAG_MS
@@ -244,7 +246,7 @@ async function pass(ch: ClickHouse, work: WorkingFold, versions: Versions, clock
   await publish(ch, work, versions)
   work.advance(until)
   // The watermark is published last: a reader that sees it sees everything folded before it.
-  await writeLease(ch, work, versions.next(), clock() + LEASE_MS)
+  await renewLease()
   if (work.sweepPending()) await sweep(ch, work, versions.next())
   return fresh.length > 0 || Boolean(batchEnd)
 }
@@ -266,7 +268,8 @@ async function foldInBulk(ch: ClickHouse, work: WorkingFold, versions: Versions,
   )
   let events = 0
   for await (const rows of chunks) {
-    events += await work.storeInBulk(rows.map(eventFromRow), until)
+    await work.storeInBulk(rows.map(eventFromRow), until)
+    events += rows.length
     await renewLease()
   }
   // The rebuild holds this thread to its end, so the lease is renewed for as long as it may take first.
@@ -592,12 +595,11 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       await store.close()
       store = openSqliteStore(path, { config, maintainJourneys: false, checkJourneys: false })
     },
-    /** Stores events of a fold from nothing (those stored before are skipped); returns how many it was given. */
+    /** Stores events of a fold from nothing (those stored before are skipped). */
     async storeInBulk(events: StoredEvent[], until: number) {
       await store.appendEvents(withEngagements(events))
       // Only what the reconcile window may count needs marking.
       markFolded(events.filter((e) => e.receivedAt >= until - RECONCILE_WINDOW_MS - OVERLAP_MS))
-      return events.length
     },
     /** Sessions and stages of every site, from the stored events, once; sessions kept current again after. */
     async rebuildAll() {
