@@ -7,7 +7,7 @@ import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from '.
 import { accountsFold, stageEntryCounts } from './accounts'
 import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
-import { funnelFold } from './funnel'
+import { funnelFrom } from './funnel'
 import { lengthFold, lengthTo, type OwnerLength, type Touch } from './length'
 import { ownerList } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
@@ -84,17 +84,16 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
     const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
     const limit = positiveNumber(params.limit, 'limit', 50)
     const asOf = Math.min(range.to ?? now, now)
-    const fold = funnelFold(journey, { ...range, asOf, stalledAfterMs: stalledDays * DAY_MS })
-    for await (const owner of stageTimes()) fold.add(owner)
-    const { stages, stalled } = fold.result()
-    const shown = stalled.slice(0, limit)
+    // Counted where the stage entries are: a year of a busy site has millions of owners.
+    const counts = await store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf, stalledBefore: asOf - stalledDays * DAY_MS, limit: Math.floor(limit) })
+    const { stages, stalled } = funnelFrom(journey, counts, asOf)
     // In one go rather than a lookup per person: on ClickHouse, 50 of those were most of the report's time.
-    const facts = await store.peopleAsOf(siteId, shown.map((s) => s.personId), asOf)
-    const listed = shown.map((s) => {
+    const facts = await store.peopleAsOf(siteId, stalled.people.map((s) => s.personId), asOf)
+    const listed = stalled.people.map((s) => {
       const person = facts.get(s.personId)
       return { ...s, email: person?.email ?? null, userId: person?.userId ?? null, companyId: person?.companyId ?? null, lastSeen: person?.lastSeen ?? null }
     })
-    return { ...header, asOf: new Date(asOf).toISOString(), stalledDays, stages, stalled: { total: stalled.length, people: listed } }
+    return { ...header, asOf: new Date(asOf).toISOString(), stalledDays, stages, stalled: { total: stalled.total, people: listed } }
   }
 
   if (report === 'sources') {

@@ -1,4 +1,5 @@
 import { RequestError } from '../request-params'
+import { funnelCountsFold } from './funnel'
 import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
 
 /**
@@ -119,6 +120,12 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
       return [...counts.values()]
     },
     queryStageTimes: (site, name, stages) => only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId)),
+    async funnelCounts(site, name, stages, query) {
+      // Counted here from the segment's owners: the store counts all of a site's.
+      const fold = funnelCountsFold(stages, query)
+      for await (const owner of only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId))) fold.add(owner)
+      return fold.result()
+    },
     async stageCounts(site, name) {
       const counts = await store.stageCounts(site, name)
       const entered = new Map(counts.map((c) => [c.stage, { ...c, people: 0, visitors: 0, companies: 0 }]))

@@ -2,14 +2,51 @@
  * The p-th percentile (0 to 1) by linear interpolation between the nearest ranks, as a
  * spreadsheet's PERCENTILE.INC: the median of 1, 2, 3, 10 is 2.5. Null for no values.
  */
-export function percentile(values: number[], p: number): number | null {
+export function percentile(values: ArrayLike<number>, p: number): number | null {
   if (!values.length) return null
-  // A typed array sorts numerically without a comparator call per step: several times faster.
-  const sorted = Float64Array.from(values).sort()
-  const rank = p * (sorted.length - 1)
+  const rank = p * (values.length - 1)
   const below = Math.floor(rank)
-  const above = Math.min(below + 1, sorted.length - 1)
-  return sorted[below] + (sorted[above] - sorted[below]) * (rank - below)
+  // The two ranks are selected, not sorted for: a funnel's movers at ten million events are millions of values.
+  const copy = Float64Array.from(values)
+  const low = select(copy, below)
+  let high = low
+  if (below + 1 < copy.length) {
+    // Everything after the selected rank is at least it; the next rank is the least of those.
+    high = copy[below + 1]
+    for (let i = below + 2; i < copy.length; i++) if (copy[i] < high) high = copy[i]
+  }
+  return between(low, high, rank)
+}
+
+/** The value at a fractional rank, between the values at the ranks either side of it (as percentile interpolates). */
+export const between = (low: number, high: number, rank: number) => low + (high - low) * (rank - Math.floor(rank))
+
+/**
+ * The k-th smallest value (from 0), leaving every value before k no greater and every one after no
+ * smaller (Hoare's selection, with the partition that splits runs of equal values evenly).
+ */
+function select(values: Float64Array, k: number): number {
+  let left = 0
+  let right = values.length - 1
+  while (left < right) {
+    const pivot = values[k]
+    let i = left
+    let j = right
+    do {
+      while (values[i] < pivot) i++
+      while (pivot < values[j]) j--
+      if (i <= j) {
+        const swap = values[i]
+        values[i] = values[j]
+        values[j] = swap
+        i++
+        j--
+      }
+    } while (i <= j)
+    if (j < k) left = i
+    if (k < i) right = j
+  }
+  return values[k]
 }
 
 /** A share as a fraction rounded to 4 places; null when there is nothing to divide by. */

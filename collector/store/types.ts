@@ -2,6 +2,7 @@ import type { EventKind, Properties } from '../../shared/wire'
 import type { Company, Person } from '../identity/types'
 import type { Session } from '../sessions/sessionize'
 import type { StageEntry, StageTransition } from '../stages/progress'
+import type { FunnelCounts, FunnelQuery } from '../reports/funnel'
 
 /** What a store cannot do (yet): the collector answers 501 with its message, which says what to do instead. */
 export class NotSupportedByStore extends Error {}
@@ -443,6 +444,12 @@ export interface Store {
    * rather than an entry with its session's touch.
    */
   queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncIterable<OwnerStageTimes>
+  /**
+   * What the funnel of a journey counts (see funnelCountsFold, their definition): each stage's
+   * entrants in the range and their times to the next stage, and the stalled people. Counted where
+   * the entries are stored: only the counts and the movers' durations come back.
+   */
+  funnelCounts(siteId: string, journey: string, stages: string[], query: FunnelQuery): Promise<FunnelCounts>
   ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
   /** Some people by id, as they stood at `asOf` (a list's page of them, in one go); those not found are left out. */
   peopleAsOf(siteId: string, personIds: string[], asOf: number): Promise<Map<string, PersonAsOf>>

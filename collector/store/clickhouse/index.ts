@@ -1,5 +1,7 @@
 import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
+import type { FunnelOwners } from '../../reports/funnel'
+import { between } from '../../reports/stats'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { hookFromRow, type HookRow } from '../sqlite/alerts'
 import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/journeys'
@@ -433,6 +435,46 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
             sessionId: r.session_id as string, channel: r.channel as string | null, source: r.found ? (r.source as string) : null,
             medium: r.found ? (r.medium as string) : null, campaign: r.campaign as string | null, page: r.page as string | null,
           }
+    },
+
+    async funnelCounts(siteId, journey, stages, query) {
+      // Each owner's entry times in the journey's order (0: not entered), then one row an entry with
+      // the next stage's time beside it, as SQLite stores it: counted, and the movers' times sorted,
+      // on the server; only the ranks a percentile needs come back.
+      const times = stages.map((stage) => `if(countIf(stage = ${sqlString(stage)}) = 0, 0, maxIf(entered_at, stage = ${sqlString(stage)}))`)
+      const entries = (only: string) =>
+        `(SELECT owner_type, owner_id, [${times.join(', ')}] AS times
+          FROM ${live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}${only}`)} GROUP BY owner_type, owner_id)
+         ARRAY JOIN times AS at, arrayEnumerate(times) AS i, arrayPushBack(arraySlice(times, 2), 0) AS next_at`
+      const before = (column: string, at: number | undefined) => (at === undefined ? '1' : `${column} < ${sqlNumber(at)}`)
+      const inRange = `(${query.from === undefined ? '1' : `at >= ${sqlNumber(query.from)}`} AND ${before('at', query.to)})`
+      // Owners enter stages in order, so an entry is its owner's furthest at asOf exactly when the next was not entered before it.
+      const stalled = `owner_type = 'person' AND i < ${stages.length} AND at < ${sqlNumber(query.stalledBefore)} AND (next_at = 0 OR next_at >= ${sqlNumber(query.asOf)})`
+      const ranks = [0.5, 0.75].map((p, k) => {
+        const below = `toInt64(floor(${p} * (toInt64(length(ms)) - 1)))`
+        return `ms[${below} + 1] AS low${k}, ms[least(${below} + 1, toInt64(length(ms)) - 1) + 1] AS high${k}`
+      })
+      const rows = await ch.rows<{ i: number; owners: FunnelOwners; entered: number; known: number; stalled: number; moved: number; low0: number; high0: number; low1: number; high1: number }>(
+        `SELECT i, owners, entered, known, stalled, length(ms) AS moved, ${ranks.join(', ')}
+         FROM (SELECT i, if(owner_type = 'company', 'companies', 'people') AS owners, countIf(${inRange}) AS entered,
+                 countIf(${inRange} AND owner_type = 'person') AS known, countIf(${stalled}) AS stalled,
+                 arraySort(groupArrayIf(next_at - at, ${inRange} AND next_at != 0 AND ${before('next_at', query.to)})) AS ms
+               FROM ${entries('')} WHERE at != 0 GROUP BY i, owners)`,
+      )
+      const first = await ch.rows<{ owner_id: string; i: number; at: number }>(
+        `SELECT owner_id, i, at FROM ${entries(" AND owner_type = 'person'")} WHERE at != 0 AND ${stalled} ORDER BY at, owner_id LIMIT ${sqlNumber(query.limit)}`,
+      )
+      const rank = (p: number, n: number) => p * (n - 1)
+      return {
+        flows: rows
+          .filter((r) => r.entered > 0)
+          .map((r) => ({
+            stage: stages[r.i - 1], owners: r.owners, entered: r.entered, known: r.known, movedOn: r.moved,
+            medianMsToNext: r.moved ? between(r.low0, r.high0, rank(0.5, r.moved)) : null,
+            p75MsToNext: r.moved ? between(r.low1, r.high1, rank(0.75, r.moved)) : null,
+          })),
+        stalled: { total: rows.reduce((n, r) => n + r.stalled, 0), first: first.map((r) => ({ personId: r.owner_id, stage: stages[r.i - 1], enteredAt: r.at })) },
+      }
     },
 
     async *queryStageTimes(siteId, journey, stages) {

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../sqlite'
 import { STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { connectClickHouse, sqlList, sqlNumber, sqlString, type ClickHouse } from './connection'
 import { eventFromRow, openClickHouseStore } from './index'
-import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, readLease, type MirroredTable } from './schema'
+import { ARRIVALS_KEPT_MS, deleteRows, dropOldArrivals, ensureSchema, MIRRORED_TABLES, publishedColumns, readLease, type MirroredTable } from './schema'
 
 /**
  * How far behind the shared clock the processor reads: events received in the last moment may
@@ -513,7 +513,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
   const rowStatements = new Map<MirroredTable, Database.Statement>()
   const rowOf = (table: MirroredTable, key: unknown[]) => {
     let statement = rowStatements.get(table)
-    if (!statement) rowStatements.set(table, (statement = db.prepare(`SELECT * FROM ${table} WHERE ${MIRRORED_TABLES[table].map((k) => `${k} = ?`).join(' AND ')}`)))
+    if (!statement) rowStatements.set(table, (statement = db.prepare(`SELECT ${publishedColumns(table)} FROM ${table} WHERE ${MIRRORED_TABLES[table].map((k) => `${k} = ?`).join(' AND ')}`)))
     return statement.get(...key) as Record<string, unknown> | undefined
   }
 
@@ -612,7 +612,7 @@ function openWorkingFold(path: string, config: WaymarkConfig) {
       const reader = new Database(path, { readonly: true })
       try {
         let rows: Record<string, unknown>[] = []
-        for (const row of reader.prepare(`SELECT * FROM ${table}`).iterate() as Iterable<Record<string, unknown>>) {
+        for (const row of reader.prepare(`SELECT ${publishedColumns(table)} FROM ${table}`).iterate() as Iterable<Record<string, unknown>>) {
           rows.push(row)
           if (rows.length === limit) {
             yield rows

@@ -26,6 +26,14 @@ export type MirroredTable = keyof typeof MIRRORED_TABLES
 /** Events are sorted by visitor, so one visitor's events stay together (on one shard, on a cluster). */
 const EVENTS_ORDER = ['site_id', 'visitor_id', 'id']
 
+/**
+ * Columns SQLite keeps for reads of its own that ClickHouse makes another way: neither created in
+ * ClickHouse nor published to it. (The funnel reads each entry's next stage from `next_at` on
+ * SQLite; ClickHouse pairs each owner's entries as it counts, and a column added later would be
+ * empty in the rows published before.)
+ */
+const SQLITE_ONLY_COLUMNS: Partial<Record<string, string[]>> = { stage_entries: ['next_at'] }
+
 export interface Column {
   name: string
   /** The ClickHouse type. */
@@ -47,7 +55,7 @@ export function columnsLikeSqlite(): Record<string, Column[]> {
         const info = db.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[]
         return [
           table,
-          info.map((c) => {
+          info.filter((c) => !SQLITE_ONLY_COLUMNS[table]?.includes(c.name)).map((c) => {
             const base = c.type === 'INTEGER' ? 'Int64' : c.type === 'REAL' ? 'Float64' : 'String'
             const nullable = !c.notnull && !c.pk && !sortedBy.includes(c.name)
             return { name: c.name, type: nullable ? `Nullable(${base})` : base }
@@ -58,6 +66,13 @@ export function columnsLikeSqlite(): Record<string, Column[]> {
   } finally {
     db.close()
   }
+}
+
+let published: Record<string, string> | undefined
+/** The columns of a mirrored table that the processor publishes, as a select list. */
+export function publishedColumns(table: MirroredTable): string {
+  published ??= Object.fromEntries(Object.entries(columnsLikeSqlite()).map(([name, columns]) => [name, columns.map((c) => c.name).join(', ')]))
+  return published[table]
 }
 
 const columnList = (columns: Column[]) => columns.map((c) => `${c.name} ${c.type}`).join(', ')

@@ -60,8 +60,8 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     deleteEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ?'),
     deleteOwnerStages: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ?'),
     insertEntry: db.prepare(
-      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, moved, moved_from)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, moved, moved_from, next_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOwnerStage: db.prepare('INSERT OR REPLACE INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
     storedEntries: db.prepare(
@@ -114,8 +114,10 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     const rows = entryRows(entries, transitions)
     if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as EntryRow[], rows)) {
       if (!rebuilding) statements.deleteJourneyEntries.run(...key)
-      for (const e of rows)
-        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom)
+      const nextAt = nextEntryTimes(journey, rows)
+      rows.forEach((e, i) =>
+        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom, nextAt[i]),
+      )
     }
     const stored = rebuilding ? undefined : (statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined)
     if (stored?.stage !== stage || stored.score !== score)
@@ -252,6 +254,20 @@ export function transitionsFromEntries(journey: Journey, rows: EntryRow[]): Stag
     .filter((e) => e.moved)
     .sort(asTheyHappened(journey))
     .map((e) => ({ from: e.movedFrom ?? null, to: e.stage, at: e.at, sessionId: e.sessionId }))
+}
+
+/**
+ * For each of an owner's entries, when they entered the journey's next stage (null: not yet, or
+ * this is the last), stored beside it so the funnel counts movers from one index without pairing
+ * entries. Derived from the same entries alone, so entries stored unchanged keep theirs right.
+ */
+export function nextEntryTimes(journey: Journey, entries: Pick<StageEntry, 'stage' | 'at'>[]): (number | null)[] {
+  const atOf = new Map(entries.map((e) => [e.stage, e.at]))
+  const names = journey.stages.map((s) => s.name)
+  return entries.map((e) => {
+    const i = names.indexOf(e.stage)
+    return i < 0 ? null : (atOf.get(names[i + 1]) ?? null)
+  })
 }
 
 /** Whether two sets of an owner's stage entries for one journey say the same (in any order). */

@@ -301,4 +301,15 @@ export const MIGRATIONS: string[] = [
   DROP INDEX sessions_by_time;
   CREATE INDEX sessions_by_time ON sessions (site_id, started_at, channel, source, medium, campaign, id);
   `,
+  // 13: each stage entry holds when its owner entered the journey's next stage, and entries by
+  // site lead with the kind of owner and hold both times: the funnel counts each stage's entrants,
+  // movers and stalled people from this index alone, never pairing entries owner by owner. The
+  // times depend on the journey's stage order, so the stages are rebuilt once (the journeys' mark
+  // is cleared) when the store next opens.
+  `
+  ALTER TABLE stage_entries ADD COLUMN next_at INTEGER;
+  DROP INDEX stage_entries_by_site;
+  CREATE INDEX stage_entries_by_site ON stage_entries (site_id, journey, owner_type, stage, entered_at, next_at);
+  DELETE FROM meta WHERE key = 'journeys';
+  `,
 ]

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import type {
   CompanyRow, EventQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, SessionTouch, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
+import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 
 type Value = string | number | null
@@ -122,6 +123,28 @@ export const sessionFromRow = (r: Row): SessionRecord => ({
  * what it returns reflects every event committed before it was called.
  */
 export function streamingQueries(reader: Database.Database, catchUp: () => void) {
+  // The funnel's reads, each a range of stage_entries_by_site (site, journey, kind of owner, stage,
+  // time entered, time the next stage was entered) and nothing else. Owners enter a journey's
+  // stages in order (reaching one enters those before it at the same moment), so an entry is its
+  // owner's furthest at asOf exactly when the next stage was not entered before asOf.
+  const stageRange = 'site_id = @siteId AND journey = @journey AND stage = @stage'
+  const funnelStatements = {
+    flow: reader
+      .prepare(
+        `SELECT count(*), count(*) FILTER (WHERE owner_type = 'person'), json_group_array(next_at - entered_at) FILTER (WHERE next_at < @to)
+         FROM stage_entries WHERE ${stageRange} AND owner_type IN (@a, @b) AND entered_at >= @from AND entered_at < @to`,
+      )
+      .raw(true),
+    stalledCount: reader
+      .prepare(`SELECT count(*) FROM stage_entries WHERE ${stageRange} AND owner_type = 'person' AND entered_at < @stalledBefore AND (next_at IS NULL OR next_at >= @asOf)`)
+      .pluck(),
+    stalledFirst: reader
+      .prepare(
+        `SELECT owner_id, entered_at FROM stage_entries WHERE ${stageRange} AND owner_type = 'person' AND entered_at < @stalledBefore AND (next_at IS NULL OR next_at >= @asOf)
+         ORDER BY entered_at, owner_id LIMIT @limit`,
+      )
+      .raw(true),
+  }
   return {
     async *queryEvents(query: EventQuery): AsyncGenerator<EventRecord> {
       catchUp()
@@ -312,6 +335,29 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           source: r.source as string | null, medium: r.medium as string | null, campaign: r.campaign as string | null,
           page: r.page as string | null,
         }
+    },
+
+    async funnelCounts(siteId: string, journey: string, stages: string[], query: FunnelQuery): Promise<FunnelCounts> {
+      catchUp()
+      const range = { from: query.from ?? BEFORE_ALL.number, to: query.to ?? Number.MAX_SAFE_INTEGER }
+      const flows = stages.flatMap((stage) =>
+        (['people', 'companies'] as const).map((owners) => {
+          const params = { siteId, journey, stage, ...range, ...(owners === 'people' ? { a: 'person', b: 'visitor' } : { a: 'company', b: 'company' }) }
+          const [entered, known, msToNext] = funnelStatements.flow.get(params) as [number, number, string]
+          // The movers' times come back as one JSON array: a row each cost three times as much.
+          return { stage, owners, entered, known, ...moversOf(JSON.parse(msToNext) as number[]) }
+        }),
+      )
+      // Each stage's longest stalled, from the index in order; the longest of all are among them.
+      let total = 0
+      const first: StalledPerson[] = []
+      for (const stage of stages.slice(0, -1)) {
+        const params = { siteId, journey, stage, stalledBefore: query.stalledBefore, asOf: query.asOf }
+        total += funnelStatements.stalledCount.get(params) as number
+        for (const [personId, enteredAt] of funnelStatements.stalledFirst.all({ ...params, limit: query.limit }) as [string, number][])
+          first.push({ personId, stage, enteredAt })
+      }
+      return { flows, stalled: { total, first: first.sort(longestStalledFirst).slice(0, query.limit) } }
     },
 
     async *queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncGenerator<OwnerStageTimes> {

@@ -1,0 +1,91 @@
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { funnelCountsFold, type FunnelQuery } from '../../../collector/reports/funnel'
+import { addSite } from '../../../collector/sites'
+import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
+import { openSqliteStore } from '../../../collector/store/sqlite'
+import type { Store } from '../../../collector/store/types'
+import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
+
+const DAY = 86_400_000
+const START = Date.UTC(2026, 2, 1)
+const STAGES = DEFAULT_JOURNEY.stages.map((s) => s.name)
+
+/** The counts by their definition: every owner's stage times, folded one by one. */
+async function folded(store: Store, siteId: string, query: FunnelQuery) {
+  const fold = funnelCountsFold(STAGES, query)
+  for await (const owner of store.queryStageTimes(siteId, DEFAULT_JOURNEY.name, STAGES)) fold.add(owner)
+  return fold.result()
+}
+
+const byStage = (counts: Awaited<ReturnType<Store['funnelCounts']>>) => ({
+  ...counts,
+  flows: [...counts.flows].filter((f) => f.entered > 0).sort((a, b) => `${a.stage} ${a.owners}`.localeCompare(`${b.stage} ${b.owners}`)),
+})
+
+// The store counts the funnel from each entry's own row (when its owner entered the next stage),
+// kept as visitors' events arrive out of order, as sign-ups join them to people and companies, and
+// by a rebuild. Its counts must be those of pairing every owner's entries, for any range.
+describe('the SQLite store: the funnel counted from stage entries equals its definition', () => {
+  let dir: string
+  let store: Store
+  let siteId: string
+  const queries: [string, FunnelQuery][] = [
+    ['all time, judged now', { asOf: START + 90 * DAY, stalledBefore: START + 60 * DAY, limit: 20 }],
+    ['a fortnight, judged at its end', { from: START + 7 * DAY, to: START + 21 * DAY, asOf: START + 21 * DAY, stalledBefore: START + 14 * DAY, limit: 20 }],
+    ['from a day on, to the millisecond', { from: START + DAY + 12_345, asOf: START + 40 * DAY + 1, stalledBefore: START + 10 * DAY + 7, limit: 5 }],
+    ['up to a moment', { to: START + 10 * DAY + 3_600_000, asOf: START + 10 * DAY + 3_600_000, stalledBefore: START + 3 * DAY, limit: 1000 }],
+  ]
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'waymark-funnel-counts-'))
+    store = openSqliteStore(join(dir, 'waymark.db'))
+    siteId = (await addSite(store, 'example.com')).site.id
+    const { events } = generateTraffic({ siteId, visitors: 1500, seed: 41, start: START })
+    for (const batch of shuffledBatches(events, 41)) await store.appendEvents(batch)
+    await store.settle()
+  })
+  afterAll(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it.each(queries)('as events arrive: %s', async (_, query) => {
+    const counted = byStage(await store.funnelCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))
+    expect(counted.flows.length).toBeGreaterThan(4)
+    expect(counted).toEqual(byStage(await folded(store, siteId, query)))
+  })
+
+  it('after a rebuild, for every range above', async () => {
+    await store.rebuild()
+    for (const [, query] of queries) {
+      const counted = byStage(await store.funnelCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))
+      expect(counted).toEqual(byStage(await folded(store, siteId, query)))
+    }
+    const [, allTime] = queries[0]
+    const { stalled, flows } = await store.funnelCounts(siteId, DEFAULT_JOURNEY.name, STAGES, allTime)
+    expect(stalled.total).toBeGreaterThan(20)
+    expect(flows.find((f) => f.stage === 'decision' && f.owners === 'people')?.movedOn).toBeGreaterThan(0)
+  })
+
+  it('in a file an older Waymark wrote (schema 12, no next stage times): upgraded and rebuilt as it opens', async () => {
+    const path = join(dir, 'waymark.db')
+    await store.close()
+    const older = new Database(path)
+    older.exec(`
+      DROP INDEX stage_entries_by_site;
+      ALTER TABLE stage_entries DROP COLUMN next_at;
+      CREATE INDEX stage_entries_by_site ON stage_entries (site_id, journey, stage, entered_at);
+      PRAGMA user_version = 12;
+    `)
+    older.close()
+    store = openSqliteStore(path)
+    for (const [, query] of queries) {
+      const counted = byStage(await store.funnelCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))
+      expect(counted).toEqual(byStage(await folded(store, siteId, query)))
+    }
+  })
+})
