@@ -126,24 +126,27 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   // The funnel's reads, each a range of stage_entries_by_site (site, journey, kind of owner, stage,
   // time entered, time the next stage was entered) and nothing else. Owners enter a journey's
   // stages in order (reaching one enters those before it at the same moment), so an entry is its
-  // owner's furthest at asOf exactly when the next stage was not entered before asOf.
-  const stageRange = 'site_id = @siteId AND journey = @journey AND stage = @stage'
-  const funnelStatements = {
-    flow: reader
-      .prepare(
-        `SELECT count(*), count(*) FILTER (WHERE owner_type = 'person'), json_group_array(next_at - entered_at) FILTER (WHERE next_at < @to)
-         FROM stage_entries WHERE ${stageRange} AND owner_type IN (@a, @b) AND entered_at >= @from AND entered_at < @to`,
-      )
-      .raw(true),
-    stalledCount: reader
-      .prepare(`SELECT count(*) FROM stage_entries WHERE ${stageRange} AND owner_type = 'person' AND entered_at < @stalledBefore AND (next_at IS NULL OR next_at >= @asOf)`)
-      .pluck(),
-    stalledFirst: reader
-      .prepare(
-        `SELECT owner_id, entered_at FROM stage_entries WHERE ${stageRange} AND owner_type = 'person' AND entered_at < @stalledBefore AND (next_at IS NULL OR next_at >= @asOf)
-         ORDER BY entered_at, owner_id LIMIT @limit`,
-      )
-      .raw(true),
+  // owner's furthest at asOf exactly when the next stage was not entered before asOf. A bound the
+  // range does not have is left out of the SQL rather than made endless: each condition costs
+  // every entry read (at ten million events, a quarter of a stage's time).
+  const funnelStatements = new Map<string, Database.Statement>()
+  const funnelStatement = (sql: string) => funnelStatements.get(sql) ?? funnelStatements.set(sql, reader.prepare(sql).raw(true)).get(sql)!
+  const funnelReads = (hasFrom: boolean, hasTo: boolean) => {
+    const ofStage = 'FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @ownerType AND stage = @stage'
+    const inRange = [hasFrom ? 'entered_at >= @from' : '', hasTo ? 'entered_at < @to' : ''].filter(Boolean).join(' AND ')
+    const and = (...conditions: string[]) => conditions.filter(Boolean).join(' AND ')
+    const stalled = 'entered_at < @stalledBefore AND (next_at IS NULL OR next_at >= @asOf)'
+    // The movers' times come back as one JSON array: a row each cost three times as much.
+    const movers = (alsoIf: string) => `json_group_array(next_at - entered_at) FILTER (WHERE ${and(hasTo ? 'next_at < @to' : 'next_at IS NOT NULL', alsoIf)})`
+    return {
+      flow: funnelStatement(`SELECT count(*), ${movers('')}, 0 ${ofStage} ${inRange && `AND ${inRange}`}`),
+      // Known people's entries are read once for both: the range's flow, and the stalled of any time before.
+      flowAndStalled: funnelStatement(
+        `SELECT ${inRange ? `count(*) FILTER (WHERE ${inRange})` : 'count(*)'}, ${movers(inRange)}, count(*) FILTER (WHERE ${stalled})
+         ${ofStage} ${hasTo ? 'AND entered_at < max(@to, @stalledBefore)' : ''}`,
+      ),
+      stalledFirst: funnelStatement(`SELECT owner_id, entered_at ${ofStage} AND ${stalled} ORDER BY entered_at, owner_id LIMIT @limit`),
+    }
   }
   return {
     async *queryEvents(query: EventQuery): AsyncGenerator<EventRecord> {
@@ -339,24 +342,31 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async funnelCounts(siteId: string, journey: string, stages: string[], query: FunnelQuery): Promise<FunnelCounts> {
       catchUp()
-      const range = { from: query.from ?? BEFORE_ALL.number, to: query.to ?? Number.MAX_SAFE_INTEGER }
-      const flows = stages.flatMap((stage) =>
-        (['people', 'companies'] as const).map((owners) => {
-          const params = { siteId, journey, stage, ...range, ...(owners === 'people' ? { a: 'person', b: 'visitor' } : { a: 'company', b: 'company' }) }
-          const [entered, known, msToNext] = funnelStatements.flow.get(params) as [number, number, string]
-          // The movers' times come back as one JSON array: a row each cost three times as much.
-          return { stage, owners, entered, known, ...moversOf(JSON.parse(msToNext) as number[]) }
-        }),
-      )
-      // Each stage's longest stalled, from the index in order; the longest of all are among them.
+      const reads = funnelReads(query.from !== undefined, query.to !== undefined)
+      const params = { siteId, journey, stalledBefore: query.stalledBefore, asOf: query.asOf, limit: query.limit }
+      const bounds = { ...(query.from === undefined ? {} : { from: query.from }), ...(query.to === undefined ? {} : { to: query.to }) }
+      const last = stages.length - 1
       let total = 0
       const first: StalledPerson[] = []
-      for (const stage of stages.slice(0, -1)) {
-        const params = { siteId, journey, stage, stalledBefore: query.stalledBefore, asOf: query.asOf }
-        total += funnelStatements.stalledCount.get(params) as number
-        for (const [personId, enteredAt] of funnelStatements.stalledFirst.all({ ...params, limit: query.limit }) as [string, number][])
-          first.push({ personId, stage, enteredAt })
-      }
+      const flows = stages.flatMap((stage, i) => {
+        const counted = (ownerType: OwnerType) => {
+          const [entered, msToNext, stalled] = (ownerType === 'person'
+            ? reads.flowAndStalled.get({ ...params, ...bounds, ownerType, stage })
+            : reads.flow.get({ siteId, journey, ...bounds, ownerType, stage })) as [number, string, number]
+          return { entered, msToNext: JSON.parse(msToNext) as number[], stalled }
+        }
+        const [people, visitors, companies] = [counted('person'), counted('visitor'), counted('company')]
+        if (i < last) {
+          total += people.stalled
+          // Each stage's longest stalled, from the index in order; the longest of all are among them.
+          if (people.stalled)
+            for (const [personId, enteredAt] of reads.stalledFirst.all({ ...params, ownerType: 'person', stage }) as [string, number][]) first.push({ personId, stage, enteredAt })
+        }
+        return [
+          { stage, owners: 'people' as const, entered: people.entered + visitors.entered, known: people.entered, ...moversOf([...people.msToNext, ...visitors.msToNext]) },
+          { stage, owners: 'companies' as const, entered: companies.entered, known: 0, ...moversOf(companies.msToNext) },
+        ]
+      })
       return { flows, stalled: { total, first: first.sort(longestStalledFirst).slice(0, query.limit) } }
     },
 
