@@ -441,7 +441,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       // Each owner's entry times in the journey's order (0: not entered), then one row an entry with
       // the next stage's time beside it, as SQLite stores it: counted, and the movers' times sorted,
       // on the server; only the ranks a percentile needs come back.
-      const times = stages.map((stage) => `if(countIf(stage = ${sqlString(stage)}) = 0, 0, maxIf(entered_at, stage = ${sqlString(stage)}))`)
+      // maxIf gives 0 where nothing matched: no entry is at time 0, so that is "not entered" (a countIf
+      // each to tell them apart made this grouping about half as slow again).
+      const times = stages.map((stage) => `maxIf(entered_at, stage = ${sqlString(stage)})`)
       const entries = (only: string) =>
         `(SELECT owner_type, owner_id, [${times.join(', ')}] AS times
           FROM ${live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}${only}`)} GROUP BY owner_type, owner_id)

@@ -88,4 +88,19 @@ describe('the SQLite store: the funnel counted from stage entries equals its def
       expect(counted).toEqual(byStage(await folded(store, siteId, query)))
     }
   })
+
+  it('in a database in memory, read on one thread (no file for a second connection), the same', async () => {
+    const memory = openSqliteStore(':memory:')
+    try {
+      const site = (await addSite(memory, 'example.com')).site.id
+      for (const batch of shuffledBatches(generateTraffic({ siteId: site, visitors: 300, seed: 43, start: START }).events, 43)) await memory.appendEvents(batch)
+      await memory.settle()
+      for (const [, query] of queries) {
+        const counted = byStage(await memory.funnelCounts(site, DEFAULT_JOURNEY.name, STAGES, query))
+        expect(counted).toEqual(byStage(await folded(memory, site, query)))
+      }
+    } finally {
+      await memory.close()
+    }
+  })
 })
