@@ -86,6 +86,10 @@ console.log(`\nReports over all ${fmt(journeys.events)} events (each dashboard v
 console.log(`  baseline: reading every session once ${fmt(journeys.sessionsPassMs)} ms`)
 for (const [name, r] of Object.entries(journeys.reports))
   console.log(`  ${name.padEnd(10)} first ${fmt(r.first).padStart(7)} ms, repeated ${fmt(r.repeated).padStart(7)} ms  (${fmt(r.first / journeys.sessionsPassMs, 2)} × the baseline)`)
+console.log(
+  `  the funnel, repeated, against folding every owner's stage times in JavaScript (how it was counted before, ${fmt(journeys.stageTimesFoldMs)} ms): ` +
+    `${fmt(journeys.reports.funnel.repeated / journeys.stageTimesFoldMs, 2)} ×`,
+)
 
 console.log(`\nExport: ${fmt(exportSessions)} sessions of one site, each format in a process of its own (peak = its maximum resident memory)`)
 const exported = await benchExport(exportSessions)

@@ -4,7 +4,7 @@ import type {
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
-import { readOnThread } from './read-thread'
+import { readHere, readOnThread } from './read-thread'
 
 type Value = string | number | null
 type Row = Record<string, Value>
@@ -130,6 +130,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   // owner's furthest at asOf exactly when the next stage was not entered before asOf. A bound the
   // range does not have is left out of the SQL rather than made endless: each condition costs
   // every entry read (at ten million events, a quarter of a stage's time).
+  /** How long the funnel's first read may take before its other reads go to a second thread. */
+  const THREAD_AFTER_MS = 20
   const funnelStatements = new Map<string, Database.Statement>()
   const funnelStatement = (sql: string) => funnelStatements.get(sql) ?? funnelStatements.set(sql, reader.prepare(sql).raw(true)).get(sql)!
   const funnelReads = (hasFrom: boolean, hasTo: boolean) => {
@@ -348,16 +350,18 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const bounds = { ...(query.from === undefined ? {} : { from: query.from }), ...(query.to === undefined ? {} : { to: query.to }) }
       const flowOf = ([entered, msToNext, stalled]: unknown[]) => ({ entered: entered as number, msToNext: JSON.parse(msToNext as string) as number[], stalled: stalled as number })
       // Visitors' and companies' flows on a second thread while this one reads known people's: at
-      // ten million events the two halves took about 330 and 540 ms one after the other.
-      const others = readOnThread(
-        reader,
-        stages.flatMap((stage) => (['visitor', 'company'] as const).map((ownerType) => ({ sql: reads.flow, params: { siteId, journey, ...bounds, ownerType, stage } }))),
-      )
+      // ten million events the two halves took about 330 and 540 ms one after the other. A thread
+      // takes about 35 ms to start, so it is started only once the first stage's read shows the
+      // reads are long (at ten million events it took 170 ms).
+      const otherReads = stages.flatMap((stage) => (['visitor', 'company'] as const).map((ownerType) => ({ sql: reads.flow, params: { siteId, journey, ...bounds, ownerType, stage } })))
+      let others: Promise<unknown[][]> | undefined
+      const started = performance.now()
       const last = stages.length - 1
       let total = 0
       const first: StalledPerson[] = []
       const people = stages.map((stage, i) => {
         const counted = flowOf(reads.flowAndStalled.get({ ...params, ...bounds, ownerType: 'person', stage }) as unknown[])
+        if (!others && performance.now() - started > THREAD_AFTER_MS) others = readOnThread(reader, otherReads)
         if (i < last && counted.stalled) {
           total += counted.stalled
           // Each stage's longest stalled, from the index in order; the longest of all are among them.
@@ -365,7 +369,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         }
         return counted
       })
-      const otherRows = await others
+      const otherRows = others ? await others : readHere(reader, otherReads)
       const flows = stages.flatMap((stage, i) => {
         const [visitors, companies] = [flowOf(otherRows[2 * i]), flowOf(otherRows[2 * i + 1])]
         return [

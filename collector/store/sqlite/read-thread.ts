@@ -14,7 +14,7 @@ export interface Read {
  * thread could not make, are made on this thread, with the same results.
  */
 export async function readOnThread(reader: Database.Database, reads: Read[]): Promise<unknown[][]> {
-  const here = () => reads.map(({ sql, params }) => reader.prepare(sql).raw(true).get(params) as unknown[])
+  const here = () => readHere(reader, reads)
   if (reader.memory) return here()
   const worker = new Worker(new URL('./read-thread-worker.mjs', import.meta.url), { workerData: { path: reader.name, reads } })
   try {
@@ -28,3 +28,6 @@ export async function readOnThread(reader: Database.Database, reads: Read[]): Pr
     void worker.terminate()
   }
 }
+
+/** The same reads on this thread and connection. */
+export const readHere = (reader: Database.Database, reads: Read[]): unknown[][] => reads.map(({ sql, params }) => reader.prepare(sql).raw(true).get(params) as unknown[])
