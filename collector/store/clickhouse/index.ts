@@ -438,11 +438,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async funnelCounts(siteId, journey, stages, query) {
-      // Each owner's entry times in the journey's order (0: not entered), then one row an entry with
-      // the next stage's time beside it, as SQLite stores it: counted, and the movers' times sorted,
-      // on the server; only the ranks a percentile needs come back.
-      // maxIf gives 0 where nothing matched: no entry is at time 0, so that is "not entered" (a countIf
-      // each to tell them apart made this grouping about half as slow again).
+      // Each owner's entry times in the journey's order, then one row an entry with the next stage's
+      // time beside it, as SQLite stores it: counted, and the movers' times sorted, on the server;
+      // only the ranks a percentile needs come back. maxIf gives 0 where nothing matched, and no entry
+      // is at time 0, so 0 is "not entered" (a countIf a stage to tell them apart cost half as much again).
       const times = stages.map((stage) => `maxIf(entered_at, stage = ${sqlString(stage)})`)
       const entries = (only: string) =>
         `(SELECT owner_type, owner_id, [${times.join(', ')}] AS times

@@ -12,6 +12,9 @@ type Params = Record<string, string | number>
 /** A key of keyset pagination: the column to compare, its name in a row, and its type. */
 type Key = { column: string; row: string; type: keyof typeof BEFORE_ALL }
 
+/** How long the funnel's first read may take before its other reads go to a second thread. */
+const THREAD_AFTER_MS = 20
+
 /** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
 const PAGE_ROWS = 2000
 /** Keys that sort before any stored value. */
@@ -130,8 +133,6 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   // owner's furthest at asOf exactly when the next stage was not entered before asOf. A bound the
   // range does not have is left out of the SQL rather than made endless: each condition costs
   // every entry read (at ten million events, a quarter of a stage's time).
-  /** How long the funnel's first read may take before its other reads go to a second thread. */
-  const THREAD_AFTER_MS = 20
   const funnelStatements = new Map<string, Database.Statement>()
   const funnelStatement = (sql: string) => funnelStatements.get(sql) ?? funnelStatements.set(sql, reader.prepare(sql).raw(true)).get(sql)!
   const funnelReads = (hasFrom: boolean, hasTo: boolean) => {
