@@ -12,7 +12,7 @@ import { lengthFold, lengthTo, type OwnerLength, type Touch } from './length'
 import { ownerList } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
 import { describeSegment, parseSegment, segmentedStore } from './segments'
-import { attributionFold, flowFold, sessionSourcesFold } from './sources'
+import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold } from './sources'
 import { DAY_MS, runs } from './stats'
 import { timeline } from './timeline'
 
@@ -97,15 +97,13 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
   }
 
   if (report === 'sources') {
+    // Counted where the stage entries are: a year of a busy site has millions of owners. Asked
+    // for first, so the sessions are counted here while a store's second thread counts touches.
+    const counting = store.touchCounts(siteId, journey.name, stageNames, { ...range, attributed: attributedStages(journey) })
     const sessions = sessionSourcesFold(journey)
     for (const counted of await store.countSessionSources({ siteId, journey: journey.name, ...range })) sessions.add(counted)
-    const attribution = attributionFold(journey, range)
-    const flows = flowFold(journey, range)
-    for await (const entries of ownersOf()) {
-      attribution.add({ ownerType: entries[0].ownerType, entries })
-      flows.add({ ownerType: entries[0].ownerType, entries })
-    }
-    return { ...header, stages: sessions.result(), attribution: attribution.result(), flows: flows.result() }
+    const touches = await counting
+    return { ...header, stages: sessions.result(), attribution: attributionFrom(journey, touches), flows: flowsFrom(touches) }
   }
 
   if (report === 'forms') {

@@ -1,5 +1,6 @@
 import { RequestError } from '../request-params'
 import { funnelCountsFold } from './funnel'
+import { touchCountsOf } from './sources'
 import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
 
 /**
@@ -126,6 +127,7 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
       for await (const owner of only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId))) fold.add(owner)
       return fold.result()
     },
+    touchCounts: (site, name, stages, query) => touchCountsOf(only(store.queryStageEntries(site, name), (e) => owns(e.ownerType, e.ownerId)), stages, query),
     async stageCounts(site, name) {
       const counts = await store.stageCounts(site, name)
       const entered = new Map(counts.map((c) => [c.stage, { ...c, people: 0, visitors: 0, companies: 0 }]))

@@ -1,6 +1,6 @@
 import type { Journey } from '../stages/config'
-import type { StageEntryRecord, Touch } from '../store/types'
-import { Tally } from './stats'
+import type { StageEntryRecord } from '../store/types'
+import { runs, Tally } from './stats'
 
 /** How many of what, most first. */
 export type Counted<T> = (T & { count: number })[]
@@ -71,54 +71,105 @@ export interface Flow {
   people: number
 }
 
-/** Where people come from and where they stop: the people who first came in the range, by first channel and furthest stage. */
-export function flowFold(journey: Journey, range: { from?: number; to?: number }) {
-  const order = new Map(journey.stages.map((s, i) => [s.name, i]))
-  const first = journey.stages[0].name
-  const flows = new Tally<string>()
+/** A touch as attribution names it: a missing channel or source is "unknown", an empty campaign none. */
+export interface TouchKey {
+  channel: string
+  source: string
+  campaign: string | null
+}
+
+/** What the sources report counts of owners' stage entries, asked of a store. */
+export interface TouchQuery {
+  from?: number
+  to?: number
+  /** The stages whose first and last touches are counted (attributedStages). */
+  attributed: string[]
+}
+
+/**
+ * The counts attribution and flows are made of (see touchCountsFold for their definition), in no
+ * set order; a store may give one group in several rows, which add up.
+ */
+export interface TouchCounts {
+  /** People who entered an attributed stage in the range, by the touch that first brought them in and the one that moved them there. */
+  attribution: { stage: string; firstTouch: TouchKey; lastTouch: TouchKey; people: number }[]
+  /** People who first came in the range, by their first channel and the furthest stage they had reached by its end. */
+  flows: { channel: string; stage: string; people: number }[]
+}
+
+export const touchKey = (t: { channel: string | null; source: string | null; campaign: string | null }): TouchKey => ({
+  channel: t.channel ?? 'unknown',
+  source: t.source ?? 'unknown',
+  campaign: t.campaign || null,
+})
+
+/**
+ * Attribution's and flows' counts folded from each owner's stage entries, one owner at a time
+ * (people and anonymous visitors; companies are left out): the definition every store's own
+ * counting must match, and what a store narrowed to a segment counts with. `stages` are the
+ * journey's, in order. Pure.
+ */
+export function touchCountsFold(stages: string[], query: TouchQuery) {
+  const order = new Map(stages.map((stage, i) => [stage, i]))
+  const attributed = new Set(query.attributed)
+  const inRange = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to)
+  const attribution = new Map<string, TouchCounts['attribution'][number]>()
+  const flows = new Map<string, TouchCounts['flows'][number]>()
   return {
     add(owner: { ownerType: string; entries: StageEntryRecord[] }) {
       if (owner.ownerType === 'company') return
-      const start = owner.entries.find((e) => e.stage === first)
-      if (!start || (range.from !== undefined && start.at < range.from) || (range.to !== undefined && start.at >= range.to)) return
+      const start = owner.entries.find((e) => e.stage === stages[0])
+      for (const entry of owner.entries) {
+        if (!attributed.has(entry.stage) || !inRange(entry.at)) continue
+        const counted = { stage: entry.stage, firstTouch: touchKey(start ?? entry), lastTouch: touchKey(entry), people: 0 }
+        const key = JSON.stringify(Object.values(counted))
+        ;(attribution.get(key) ?? attribution.set(key, counted).get(key)!).people++
+      }
+      if (!start || !inRange(start.at)) return
       let furthest = 0
-      for (const entry of owner.entries) if ((range.to === undefined || entry.at < range.to) && order.get(entry.stage)! > furthest) furthest = order.get(entry.stage)!
-      flows.add((start.channel ?? 'unknown') + SEP + journey.stages[furthest].name)
+      for (const entry of owner.entries) if ((query.to === undefined || entry.at < query.to) && (order.get(entry.stage) ?? -1) > furthest) furthest = order.get(entry.stage)!
+      const counted = { channel: start.channel ?? 'unknown', stage: stages[furthest], people: 0 }
+      const key = JSON.stringify(Object.values(counted))
+      ;(flows.get(key) ?? flows.set(key, counted).get(key)!).people++
     },
-    result(): Flow[] {
-      return flows.top().map(([key, people]) => {
-        const [channel, stage] = key.split(SEP)
-        return { channel, stage, people }
-      })
+    result(): TouchCounts {
+      return { attribution: [...attribution.values()], flows: [...flows.values()] }
     },
   }
 }
 
-/** First- and last-touch attribution of the people who entered each attributed stage in the range. */
-export function attributionFold(journey: Journey, range: { from?: number; to?: number }) {
-  const first = journey.stages[0].name
+/** touchCountsFold over a store's stage entries, grouped by owner as queryStageEntries gives them. */
+export async function touchCountsOf(entries: AsyncIterable<StageEntryRecord>, stages: string[], query: TouchQuery): Promise<TouchCounts> {
+  const fold = touchCountsFold(stages, query)
+  for await (const owned of runs(entries, (e) => `${e.ownerType}:${e.ownerId}`)) fold.add({ ownerType: owned[0].ownerType, entries: owned })
+  return fold.result()
+}
+
+/** Where people come from and where they stop, most first: the people who first came in the range, by first channel and furthest stage. Pure. */
+export function flowsFrom(counts: TouchCounts): Flow[] {
+  const flows = new Tally<string>()
+  for (const f of counts.flows) flows.add(f.channel + SEP + f.stage, f.people)
+  return flows.top().map(([key, people]) => {
+    const [channel, stage] = key.split(SEP)
+    return { channel, stage, people }
+  })
+}
+
+/** First- and last-touch attribution of the people who entered each attributed stage in the range, in the journey's order. Pure. */
+export function attributionFrom(journey: Journey, counts: TouchCounts): Attribution[] {
   const targets = new Map(attributedStages(journey).map((stage) => [stage, { people: 0, firstTouch: new Tally<string>(), lastTouch: new Tally<string>() }]))
-  const key = (t: Touch) => [t.channel ?? 'unknown', t.source ?? 'unknown', t.campaign ?? ''].join(SEP)
-  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const key = (t: TouchKey) => [t.channel, t.source, t.campaign ?? ''].join(SEP)
+  for (const a of counts.attribution) {
+    const target = targets.get(a.stage)
+    if (!target) continue
+    target.people += a.people
+    target.firstTouch.add(key(a.firstTouch), a.people)
+    target.lastTouch.add(key(a.lastTouch), a.people)
+  }
   const rows = (tally: Tally<string>) =>
     tally.top(TOP).map(([k, count]) => {
       const [channel, source, campaign] = k.split(SEP)
       return { channel, source, campaign: campaign || null, count }
     })
-  return {
-    add(owner: { ownerType: string; entries: StageEntryRecord[] }) {
-      if (owner.ownerType === 'company') return
-      const firstEntry = owner.entries.find((e) => e.stage === first)
-      for (const entry of owner.entries) {
-        const target = targets.get(entry.stage)
-        if (!target || !inRange(entry.at)) continue
-        target.people++
-        target.firstTouch.add(key(firstEntry ?? entry))
-        target.lastTouch.add(key(entry))
-      }
-    },
-    result(): Attribution[] {
-      return [...targets].map(([stage, t]) => ({ stage, people: t.people, firstTouch: rows(t.firstTouch), lastTouch: rows(t.lastTouch) }))
-    },
-  }
+  return [...targets].map(([stage, t]) => ({ stage, people: t.people, firstTouch: rows(t.firstTouch), lastTouch: rows(t.lastTouch) }))
 }

@@ -3,6 +3,7 @@ import type { Company, Person } from '../identity/types'
 import type { Session } from '../sessions/sessionize'
 import type { StageEntry, StageTransition } from '../stages/progress'
 import type { FunnelCounts, FunnelQuery } from '../reports/funnel'
+import type { TouchCounts, TouchQuery } from '../reports/sources'
 
 /** What a store cannot do (yet): the collector answers 501 with its message, which says what to do instead. */
 export class NotSupportedByStore extends Error {}
@@ -450,6 +451,12 @@ export interface Store {
    * the entries are stored: only the counts and the movers' durations come back.
    */
   funnelCounts(siteId: string, journey: string, stages: string[], query: FunnelQuery): Promise<FunnelCounts>
+  /**
+   * What the sources report's attribution and flows count (see touchCountsFold, their definition),
+   * given the journey's stages in order: the people who entered each attributed stage in the range
+   * by first and last touch, and those who first came in it by first channel and furthest stage.
+   */
+  touchCounts(siteId: string, journey: string, stages: string[], query: TouchQuery): Promise<TouchCounts>
   ownerJourney(siteId: string, owner: { type: OwnerType; id: string }, journey: string): Promise<OwnerJourney>
   /** Some people by id, as they stood at `asOf` (a list's page of them, in one go); those not found are left out. */
   peopleAsOf(siteId: string, personIds: string[], asOf: number): Promise<Map<string, PersonAsOf>>

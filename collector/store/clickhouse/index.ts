@@ -1,6 +1,7 @@
 import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { FunnelOwners } from '../../reports/funnel'
+import { touchCountsOf } from '../../reports/sources'
 import { between } from '../../reports/stats'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
 import { hookFromRow, type HookRow } from '../sqlite/alerts'
@@ -436,6 +437,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
             medium: r.found ? (r.medium as string) : null, campaign: r.campaign as string | null, page: r.page as string | null,
           }
     },
+
+    // Folded here from each owner's entries as they are read, as the report did before; counting
+    // on the server, as the funnel does, is the way on.
+    touchCounts: (siteId, journey, stages, query) => touchCountsOf(store.queryStageEntries(siteId, journey), stages, query),
 
     async funnelCounts(siteId, journey, stages, query) {
       // Each owner's entry times in the journey's order, then one row an entry with the next stage's

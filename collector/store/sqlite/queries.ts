@@ -4,7 +4,8 @@ import type {
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
-import { readHere, readOnThread } from './read-thread'
+import { touchKey, type TouchCounts, type TouchQuery } from '../../reports/sources'
+import { readHere, readOnThread, type Read } from './read-thread'
 
 type Value = string | number | null
 type Row = Record<string, Value>
@@ -14,6 +15,22 @@ type Key = { column: string; row: string; type: keyof typeof BEFORE_ALL }
 
 /** How long the funnel's first read may take before its other reads go to a second thread. */
 const THREAD_AFTER_MS = 20
+
+/**
+ * Reads on a second thread once what this thread reads meanwhile proves long (checked at each
+ * `tick`), else here when their rows are asked for: a thread takes about 35 ms to start, which a
+ * small site's whole report does not.
+ */
+function secondThread(reader: Database.Database, reads: Read[]) {
+  const started = performance.now()
+  let pending: Promise<unknown[][]> | undefined
+  return {
+    tick() {
+      if (!pending && performance.now() - started > THREAD_AFTER_MS) pending = readOnThread(reader, reads)
+    },
+    rows: async () => (pending ? await pending : readHere(reader, reads)),
+  }
+}
 
 /** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
 const PAGE_ROWS = 2000
@@ -351,18 +368,15 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const bounds = { ...(query.from === undefined ? {} : { from: query.from }), ...(query.to === undefined ? {} : { to: query.to }) }
       const flowOf = ([entered, msToNext, stalled]: unknown[]) => ({ entered: entered as number, msToNext: JSON.parse(msToNext as string) as number[], stalled: stalled as number })
       // Visitors' and companies' flows on a second thread while this one reads known people's: at
-      // ten million events the two halves took about 330 and 540 ms one after the other. A thread
-      // takes about 35 ms to start, so it is started only once the first stage's read shows the
-      // reads are long (at ten million events it took 170 ms).
-      const otherReads = stages.flatMap((stage) => (['visitor', 'company'] as const).map((ownerType) => ({ sql: reads.flow, params: { siteId, journey, ...bounds, ownerType, stage } })))
-      let others: Promise<unknown[][]> | undefined
-      const started = performance.now()
+      // ten million events the two halves took about 330 and 540 ms one after the other (the first
+      // stage's read alone, 170 ms).
+      const others = secondThread(reader, stages.flatMap((stage) => (['visitor', 'company'] as const).map((ownerType) => ({ sql: reads.flow, params: { siteId, journey, ...bounds, ownerType, stage } }))))
       const last = stages.length - 1
       let total = 0
       const first: StalledPerson[] = []
       const people = stages.map((stage, i) => {
         const counted = flowOf(reads.flowAndStalled.get({ ...params, ...bounds, ownerType: 'person', stage }) as unknown[])
-        if (!others && performance.now() - started > THREAD_AFTER_MS) others = readOnThread(reader, otherReads)
+        others.tick()
         if (i < last && counted.stalled) {
           total += counted.stalled
           // Each stage's longest stalled, from the index in order; the longest of all are among them.
@@ -370,7 +384,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         }
         return counted
       })
-      const otherRows = others ? await others : readHere(reader, otherReads)
+      const otherRows = await others.rows()
       const flows = stages.flatMap((stage, i) => {
         const [visitors, companies] = [flowOf(otherRows[2 * i]), flowOf(otherRows[2 * i + 1])]
         return [
@@ -379,6 +393,60 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         ]
       })
       return { flows, stalled: { total, first: first.sort(longestStalledFirst).slice(0, query.limit) } }
+    },
+
+    async touchCounts(siteId: string, journey: string, stages: string[], query: TouchQuery): Promise<TouchCounts> {
+      catchUp()
+      const inRange = (column: string) => [query.from === undefined ? '' : `AND ${column} >= @from`, query.to === undefined ? '' : `AND ${column} < @to`].join(' ')
+      const bounds = { ...(query.from === undefined ? {} : { from: query.from }), ...(query.to === undefined ? {} : { to: query.to }) }
+      const ofPeople = (['person', 'visitor'] as const).map((ownerType) => ({ siteId, journey, first: stages[0], ownerType, ...bounds }))
+      // Each entry into an attributed stage in the range, with its session's source, and its
+      // owner's entry into the first stage (a lookup by the entries' key) with that one's.
+      const attribution = `SELECT json_group_array(json_array(stage, first_channel, first_source, first_campaign, channel, source, campaign, people)) FROM (
+          SELECT e.stage, e.channel, s.source, e.campaign, count(*) AS people,
+            CASE WHEN f.owner_id IS NULL THEN e.channel ELSE f.channel END AS first_channel,
+            CASE WHEN f.owner_id IS NULL THEN s.source ELSE fs.source END AS first_source,
+            CASE WHEN f.owner_id IS NULL THEN e.campaign ELSE f.campaign END AS first_campaign
+          FROM stage_entries e LEFT JOIN sessions s ON s.id = e.session_id
+            LEFT JOIN stage_entries f ON f.owner_type = e.owner_type AND f.owner_id = e.owner_id AND f.journey = e.journey AND f.stage = @first
+            LEFT JOIN sessions fs ON fs.id = f.session_id
+          WHERE e.site_id = @siteId AND e.journey = @journey AND e.owner_type = @ownerType AND e.stage = @stage ${inRange('e.entered_at')}
+          GROUP BY 1, 2, 3, 4, 6, 7, 8)`
+      // Those whose first entry is in the range, by its channel and how far they had gone by the
+      // range's end: the furthest of their entries before it, from the owner index alone.
+      const furthest = `CASE x.stage ${stages.map((_, i) => `WHEN @stage${i} THEN ${i}`).join(' ')} END`
+      const flows = `SELECT json_group_array(json_array(channel, furthest, people)) FROM (
+          SELECT f.channel, count(*) AS people,
+            (SELECT max(${furthest}) FROM stage_entries x WHERE x.site_id = f.site_id AND x.journey = f.journey AND x.owner_type = f.owner_type
+               AND x.owner_id = f.owner_id ${query.to === undefined ? '' : 'AND x.entered_at < @to'}) AS furthest
+          FROM stage_entries f WHERE f.site_id = @siteId AND f.journey = @journey AND f.owner_type = @ownerType AND f.stage = @first ${inRange('f.entered_at')}
+          GROUP BY 1, 3)`
+      const stageParams = Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage]))
+      // The flows go to a second thread once the first attribution read proves long: at ten million
+      // events over thirty days the attribution took about 2 s here and the flows 1.7 s there.
+      const second = secondThread(reader, ofPeople.map((params) => ({ sql: flows, params: { ...params, ...stageParams } })))
+      const attributed = ofPeople.flatMap((params) =>
+        query.attributed.map((stage) => {
+          const row = readHere(reader, [{ sql: attribution, params: { ...params, stage } }])[0]
+          second.tick()
+          return row
+        }),
+      )
+      const flowed = await second.rows()
+      const counts: TouchCounts = { attribution: [], flows: [] }
+      for (const [json] of attributed)
+        for (const row of JSON.parse(json as string) as (string | null)[][]) {
+          const [stage, firstChannel, firstSource, firstCampaign, channel, source, campaign] = row
+          counts.attribution.push({
+            stage: stage!, people: Number(row[7]),
+            firstTouch: touchKey({ channel: firstChannel, source: firstSource, campaign: firstCampaign }),
+            lastTouch: touchKey({ channel, source, campaign }),
+          })
+        }
+      for (const [json] of flowed)
+        for (const [channel, reached, people] of JSON.parse(json as string) as [string | null, number, number][])
+          counts.flows.push({ channel: channel ?? 'unknown', stage: stages[reached], people })
+      return counts
     },
 
     async *queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncGenerator<OwnerStageTimes> {

@@ -1,6 +1,12 @@
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { attributedStages, attributionFold, flowFold, sessionSourcesFold } from '../../../collector/reports/sources'
+import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold, touchCountsFold, type TouchCounts, type TouchQuery } from '../../../collector/reports/sources'
 import { DEFAULT_JOURNEY, type Journey } from '../../../collector/stages/config'
+import { openSqliteStore } from '../../../collector/store/sqlite'
+import { nextEntryTimes } from '../../../collector/store/sqlite/journeys'
 import type { OwnerType, StageEntryRecord } from '../../../collector/store/types'
 
 const DAY = 86_400_000
@@ -95,149 +101,196 @@ const entry = (ownerType: OwnerType, ownerId: string, stage: string, at: number,
 })
 const owner = (ownerType: OwnerType, ...entries: StageEntryRecord[]) => ({ ownerType, entries })
 
-function attribution(owners: ReturnType<typeof owner>[], range: { from?: number; to?: number } = RANGE) {
-  const fold = attributionFold(DEFAULT_JOURNEY, range)
+type Owner = ReturnType<typeof owner>
+const STAGES = DEFAULT_JOURNEY.stages.map((s) => s.name)
+type Counter = (owners: Owner[], query: TouchQuery) => Promise<TouchCounts>
+
+/** The definition: each owner's entries folded one by one. */
+const byFold: Counter = async (owners, query) => {
+  const fold = touchCountsFold(STAGES, query)
   for (const o of owners) fold.add(o)
-  const result = fold.result()
-  return { result, stage: (name: string) => result.find((a) => a.stage === name)! }
+  return fold.result()
 }
 
-describe('First- and last-touch attribution', () => {
-  it('reports the attributed stages only, in journey order', () => {
-    expect(attribution([]).result).toEqual(
-      ['decision', 'purchase', 'loyalty', 'advocacy'].map((stage) => ({ stage, people: 0, firstTouch: [], lastTouch: [] })),
+/** SQLite's own counting, over the owners' entries and their sessions stored in a real file. */
+const bySqlite: Counter = async (owners, query) => {
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-touches-'))
+  const path = join(dir, 'waymark.db')
+  const store = openSqliteStore(path)
+  try {
+    const db = new Database(path)
+    const insertEntry = db.prepare(
+      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, next_at) VALUES ('site', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-  })
+    // A touch without a source is an entry whose session is not there.
+    const insertSession = db.prepare(
+      `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, pageviews, events, conversions, entry_url, entry_path, exit_path, source, medium, channel, engaged_ms, engaged, arrival_key)
+       VALUES (?, 'site', 'v', 0, 0, 1, 1, 0, '/', '/', '/', ?, '(none)', 'Direct', 0, 0, 'k')`,
+    )
+    for (const { entries } of owners) {
+      const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
+      entries.forEach((e, i) => {
+        insertEntry.run(e.ownerType, e.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, next[i])
+        if (e.source !== null) insertSession.run(e.sessionId, e.source)
+      })
+    }
+    db.close()
+    return await store.touchCounts('site', DEFAULT_JOURNEY.name, STAGES, query)
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
-  it('credits the first touch to the session that entered the first stage, the last to the one that entered the stage', () => {
-    const { stage } = attribution([
-      owner('person',
-        entry('person', 'p1', 'awareness', T0 + DAY, 'Organic Search', 'google'),
-        entry('person', 'p1', 'consideration', T0 + 2 * DAY, 'Email', 'newsletter', 'spring'),
-        entry('person', 'p1', 'decision', T0 + 3 * DAY, 'Paid Search', 'google', 'brand')),
-    ])
-    expect(stage('decision')).toEqual({
-      stage: 'decision',
-      people: 1,
-      firstTouch: [{ channel: 'Organic Search', source: 'google', campaign: null, count: 1 }],
-      // The consideration touch in between is neither.
-      lastTouch: [{ channel: 'Paid Search', source: 'google', campaign: 'brand', count: 1 }],
+describe.each([
+  ['folded owner by owner', byFold],
+  ['counted by SQLite', bySqlite],
+] as const)('Attribution and flows %s', (_, count) => {
+  async function attribution(owners: Owner[], range: { from?: number; to?: number } = RANGE) {
+    const result = attributionFrom(DEFAULT_JOURNEY, await count(owners, { ...range, attributed: attributedStages(DEFAULT_JOURNEY) }))
+    return { result, stage: (name: string) => result.find((a) => a.stage === name)! }
+  }
+
+  describe('First- and last-touch attribution', () => {
+    it('reports the attributed stages only, in journey order', async () => {
+      expect((await attribution([])).result).toEqual(
+        ['decision', 'purchase', 'loyalty', 'advocacy'].map((stage) => ({ stage, people: 0, firstTouch: [], lastTouch: [] })),
+      )
     })
-    expect(stage('purchase').people).toBe(0)
-  })
 
-  it('counts a person at each attributed stage they entered', () => {
-    const { stage } = attribution([
-      owner('person',
-        entry('person', 'p1', 'awareness', T0, 'Direct', '(direct)'),
-        entry('person', 'p1', 'consideration', T0, 'Direct', '(direct)'),
-        entry('person', 'p1', 'decision', T0 + DAY, 'Email', 'newsletter', 'spring'),
-        entry('person', 'p1', 'purchase', T0 + 5 * DAY, 'Referral', 'partner.example')),
-    ])
-    expect(stage('decision').lastTouch).toEqual([{ channel: 'Email', source: 'newsletter', campaign: 'spring', count: 1 }])
-    expect(stage('purchase').firstTouch).toEqual([{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }])
-    expect(stage('purchase').lastTouch).toEqual([{ channel: 'Referral', source: 'partner.example', campaign: null, count: 1 }])
-  })
-
-  it('applies the range to the entry into the attributed stage, not to the first touch', () => {
-    const { stage } = attribution([
-      // First touch long before the range; decision inside it: counted.
-      owner('person',
-        entry('person', 'early', 'awareness', T0 - 10 * DAY, 'Organic Social', 'linkedin.com'),
-        entry('person', 'early', 'decision', T0 + 5 * DAY, 'Direct', '(direct)')),
-      // Decision at the range's end: not counted.
-      owner('person',
-        entry('person', 'late', 'awareness', T0 + DAY, 'Email', 'newsletter'),
-        entry('person', 'late', 'decision', T0 + 30 * DAY, 'Email', 'newsletter')),
-      // Decision before the range (not counted), purchase in it (counted).
-      owner('person',
-        entry('person', 'buyer', 'awareness', T0 - 3 * DAY, 'Paid Search', 'google', 'brand'),
-        entry('person', 'buyer', 'decision', T0 - DAY, 'Paid Search', 'google', 'brand'),
-        entry('person', 'buyer', 'purchase', T0 + 2 * DAY, 'Direct', '(direct)')),
-    ])
-    expect(stage('decision')).toEqual({
-      stage: 'decision',
-      people: 1,
-      firstTouch: [{ channel: 'Organic Social', source: 'linkedin.com', campaign: null, count: 1 }],
-      lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+    it('credits the first touch to the session that entered the first stage, the last to the one that entered the stage', async () => {
+      const { stage } = await attribution([
+        owner('person',
+          entry('person', 'p1', 'awareness', T0 + DAY, 'Organic Search', 'google'),
+          entry('person', 'p1', 'consideration', T0 + 2 * DAY, 'Email', 'newsletter', 'spring'),
+          entry('person', 'p1', 'decision', T0 + 3 * DAY, 'Paid Search', 'google', 'brand')),
+      ])
+      expect(stage('decision')).toEqual({
+        stage: 'decision',
+        people: 1,
+        firstTouch: [{ channel: 'Organic Search', source: 'google', campaign: null, count: 1 }],
+        // The consideration touch in between is neither.
+        lastTouch: [{ channel: 'Paid Search', source: 'google', campaign: 'brand', count: 1 }],
+      })
+      expect(stage('purchase').people).toBe(0)
     })
-    expect(stage('purchase')).toEqual({
-      stage: 'purchase',
-      people: 1,
-      firstTouch: [{ channel: 'Paid Search', source: 'google', campaign: 'brand', count: 1 }],
-      lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+
+    it('counts a person at each attributed stage they entered', async () => {
+      const { stage } = await attribution([
+        owner('person',
+          entry('person', 'p1', 'awareness', T0, 'Direct', '(direct)'),
+          entry('person', 'p1', 'consideration', T0, 'Direct', '(direct)'),
+          entry('person', 'p1', 'decision', T0 + DAY, 'Email', 'newsletter', 'spring'),
+          entry('person', 'p1', 'purchase', T0 + 5 * DAY, 'Referral', 'partner.example')),
+      ])
+      expect(stage('decision').lastTouch).toEqual([{ channel: 'Email', source: 'newsletter', campaign: 'spring', count: 1 }])
+      expect(stage('purchase').firstTouch).toEqual([{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }])
+      expect(stage('purchase').lastTouch).toEqual([{ channel: 'Referral', source: 'partner.example', campaign: null, count: 1 }])
+    })
+
+    it('applies the range to the entry into the attributed stage, not to the first touch', async () => {
+      const { stage } = await attribution([
+        // First touch long before the range; decision inside it: counted.
+        owner('person',
+          entry('person', 'early', 'awareness', T0 - 10 * DAY, 'Organic Social', 'linkedin.com'),
+          entry('person', 'early', 'decision', T0 + 5 * DAY, 'Direct', '(direct)')),
+        // Decision at the range's end: not counted.
+        owner('person',
+          entry('person', 'late', 'awareness', T0 + DAY, 'Email', 'newsletter'),
+          entry('person', 'late', 'decision', T0 + 30 * DAY, 'Email', 'newsletter')),
+        // Decision before the range (not counted), purchase in it (counted).
+        owner('person',
+          entry('person', 'buyer', 'awareness', T0 - 3 * DAY, 'Paid Search', 'google', 'brand'),
+          entry('person', 'buyer', 'decision', T0 - DAY, 'Paid Search', 'google', 'brand'),
+          entry('person', 'buyer', 'purchase', T0 + 2 * DAY, 'Direct', '(direct)')),
+      ])
+      expect(stage('decision')).toEqual({
+        stage: 'decision',
+        people: 1,
+        firstTouch: [{ channel: 'Organic Social', source: 'linkedin.com', campaign: null, count: 1 }],
+        lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+      })
+      expect(stage('purchase')).toEqual({
+        stage: 'purchase',
+        people: 1,
+        firstTouch: [{ channel: 'Paid Search', source: 'google', campaign: 'brand', count: 1 }],
+        lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+      })
+    })
+
+    it('counts anonymous visitors as people, and ignores companies', async () => {
+      const { stage } = await attribution([
+        owner('visitor', entry('visitor', 'v1', 'awareness', T0, 'Direct', '(direct)'), entry('visitor', 'v1', 'decision', T0 + DAY, 'Direct', '(direct)')),
+        owner('company', entry('company', 'c1', 'awareness', T0, 'Email', 'newsletter'), entry('company', 'c1', 'decision', T0 + DAY, 'Email', 'newsletter')),
+      ])
+      expect(stage('decision')).toEqual({
+        stage: 'decision',
+        people: 1,
+        firstTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+        lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+      })
+    })
+
+    it('adds up touches over people, most first', async () => {
+      const person = (id: string, first: [string, string, string | null], last: [string, string, string | null]) =>
+        owner('person', entry('person', id, 'awareness', T0, ...first), entry('person', id, 'decision', T0 + DAY, ...last))
+      const { stage } = await attribution([
+        person('a', ['Organic Search', 'google', null], ['Email', 'newsletter', 'spring']),
+        person('b', ['Email', 'newsletter', 'spring'], ['Email', 'newsletter', 'spring']),
+        person('c', ['Organic Search', 'google', null], ['Direct', '(direct)', null]),
+      ])
+      expect(stage('decision')).toEqual({
+        stage: 'decision',
+        people: 3,
+        firstTouch: [
+          { channel: 'Organic Search', source: 'google', campaign: null, count: 2 },
+          { channel: 'Email', source: 'newsletter', campaign: 'spring', count: 1 },
+        ],
+        lastTouch: [
+          { channel: 'Email', source: 'newsletter', campaign: 'spring', count: 2 },
+          { channel: 'Direct', source: '(direct)', campaign: null, count: 1 },
+        ],
+      })
+    })
+
+    it('names a touch without a channel or source "unknown"', async () => {
+      const { stage } = await attribution([
+        owner('person', entry('person', 'p', 'awareness', T0, null, null), entry('person', 'p', 'decision', T0, null, null)),
+      ])
+      expect(stage('decision').firstTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
+      expect(stage('decision').lastTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
     })
   })
 
-  it('counts anonymous visitors as people, and ignores companies', () => {
-    const { stage } = attribution([
-      owner('visitor', entry('visitor', 'v1', 'awareness', T0, 'Direct', '(direct)'), entry('visitor', 'v1', 'decision', T0 + DAY, 'Direct', '(direct)')),
-      owner('company', entry('company', 'c1', 'awareness', T0, 'Email', 'newsletter'), entry('company', 'c1', 'decision', T0 + DAY, 'Email', 'newsletter')),
-    ])
-    expect(stage('decision')).toEqual({
-      stage: 'decision',
-      people: 1,
-      firstTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
-      lastTouch: [{ channel: 'Direct', source: '(direct)', campaign: null, count: 1 }],
+  describe('Flows: where people come from and where they stop', () => {
+    const entry = (ownerId: string, stage: string, at: number, channel: string, ownerType: OwnerType = 'visitor'): StageEntryRecord => ({
+      ownerType, ownerId, stage, at, sessionId: `${ownerId}-${at}`, channel, source: null, medium: null, campaign: null, page: '/',
     })
-  })
+    const flows = async (...owners: Owner[]) => flowsFrom(await count(owners, { ...RANGE, attributed: [] }))
 
-  it('adds up touches over people, most first', () => {
-    const person = (id: string, first: [string, string, string | null], last: [string, string, string | null]) =>
-      owner('person', entry('person', id, 'awareness', T0, ...first), entry('person', id, 'decision', T0 + DAY, ...last))
-    const { stage } = attribution([
-      person('a', ['Organic Search', 'google', null], ['Email', 'newsletter', 'spring']),
-      person('b', ['Email', 'newsletter', 'spring'], ['Email', 'newsletter', 'spring']),
-      person('c', ['Organic Search', 'google', null], ['Direct', '(direct)', null]),
-    ])
-    expect(stage('decision')).toEqual({
-      stage: 'decision',
-      people: 3,
-      firstTouch: [
-        { channel: 'Organic Search', source: 'google', campaign: null, count: 2 },
-        { channel: 'Email', source: 'newsletter', campaign: 'spring', count: 1 },
-      ],
-      lastTouch: [
-        { channel: 'Email', source: 'newsletter', campaign: 'spring', count: 2 },
-        { channel: 'Direct', source: '(direct)', campaign: null, count: 1 },
-      ],
+    it('counts each person once, by the channel of their first touch and the furthest stage they reached by the end of the range', async () => {
+      const counted = await flows(
+        // Ann came from search, later (through email) reached decision: search → decision.
+        { ownerType: 'visitor', entries: [entry('ann', 'awareness', T0 + DAY, 'Organic Search'), entry('ann', 'consideration', T0 + 2 * DAY, 'Email'), entry('ann', 'decision', T0 + 3 * DAY, 'Email')] },
+        // Bob came from search and stopped at awareness.
+        { ownerType: 'visitor', entries: [entry('bob', 'awareness', T0 + DAY, 'Organic Search')] },
+        // Cy reached purchase only after the range: counted where he stood at its end, consideration.
+        { ownerType: 'person', entries: [entry('cy', 'awareness', T0 + DAY, 'Email', 'person'), entry('cy', 'consideration', T0 + DAY, 'Email', 'person'), entry('cy', 'purchase', T0 + 40 * DAY, 'Offline', 'person')] },
+      )
+      expect(counted).toEqual([
+        { channel: 'Email', stage: 'consideration', people: 1 },
+        { channel: 'Organic Search', stage: 'awareness', people: 1 },
+        { channel: 'Organic Search', stage: 'decision', people: 1 },
+      ])
     })
-  })
 
-  it('names a touch without a channel or source "unknown"', () => {
-    const { stage } = attribution([
-      owner('person', entry('person', 'p', 'awareness', T0, null, null), entry('person', 'p', 'decision', T0, null, null)),
-    ])
-    expect(stage('decision').firstTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
-    expect(stage('decision').lastTouch).toEqual([{ channel: 'unknown', source: 'unknown', campaign: null, count: 1 }])
-  })
-})
-
-describe('Flows: where people come from and where they stop', () => {
-  const entry = (ownerId: string, stage: string, at: number, channel: string): StageEntryRecord => ({
-    ownerType: 'visitor', ownerId, stage, at, sessionId: `${ownerId}-${at}`, channel, source: null, medium: null, campaign: null, page: '/',
-  })
-  const fold = () => flowFold(DEFAULT_JOURNEY, RANGE)
-
-  it('counts each person once, by the channel of their first touch and the furthest stage they reached by the end of the range', () => {
-    const flows = fold()
-    // Ann came from search, later (through email) reached decision: search → decision.
-    flows.add({ ownerType: 'visitor', entries: [entry('ann', 'awareness', T0 + DAY, 'Organic Search'), entry('ann', 'consideration', T0 + 2 * DAY, 'Email'), entry('ann', 'decision', T0 + 3 * DAY, 'Email')] })
-    // Bob came from search and stopped at awareness.
-    flows.add({ ownerType: 'visitor', entries: [entry('bob', 'awareness', T0 + DAY, 'Organic Search')] })
-    // Cy reached purchase only after the range: counted where he stood at its end, consideration.
-    flows.add({ ownerType: 'person', entries: [entry('cy', 'awareness', T0 + DAY, 'Email'), entry('cy', 'consideration', T0 + DAY, 'Email'), entry('cy', 'purchase', T0 + 40 * DAY, 'Offline')] })
-    expect(flows.result()).toEqual([
-      { channel: 'Email', stage: 'consideration', people: 1 },
-      { channel: 'Organic Search', stage: 'awareness', people: 1 },
-      { channel: 'Organic Search', stage: 'decision', people: 1 },
-    ])
-  })
-
-  it('leaves out those who first came outside the range, and companies', () => {
-    const flows = fold()
-    flows.add({ ownerType: 'visitor', entries: [entry('old', 'awareness', T0 - DAY, 'Direct'), entry('old', 'decision', T0 + DAY, 'Direct')] })
-    flows.add({ ownerType: 'company', entries: [entry('acme', 'awareness', T0 + DAY, 'Direct')] })
-    expect(flows.result()).toEqual([])
+    it('leaves out those who first came outside the range, and companies', async () => {
+      expect(
+        await flows(
+          { ownerType: 'visitor', entries: [entry('old', 'awareness', T0 - DAY, 'Direct'), entry('old', 'decision', T0 + DAY, 'Direct')] },
+          { ownerType: 'company', entries: [entry('acme', 'awareness', T0 + DAY, 'Direct', 'company')] },
+        ),
+      ).toEqual([])
+    })
   })
 })
