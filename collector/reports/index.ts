@@ -9,7 +9,7 @@ import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
 import { funnelFrom } from './funnel'
 import { lengthFold, lengthTo, type OwnerLength, type Touch } from './length'
-import { ownerList } from './owners'
+import { listRows } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
 import { describeSegment, parseSegment, segmentedStore } from './segments'
 import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold } from './sources'
@@ -281,13 +281,13 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
 
   if (report === 'people' || report === 'companies') {
     const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
-    const limit = positiveNumber(params.limit, 'limit', 100)
-    const list = ownerList({ asOf: Math.min(range.to ?? now, now), stalledAfterMs: stalledDays * DAY_MS, last: journey.stages.at(-1)!.name, limit })
-    const query = { siteId, journey: journey.name, ...range, stage }
-    if (report === 'people')
-      for await (const p of store.queryPeople(query)) list.add({ ...p, name: p.email ?? p.userId ?? p.id, people: null })
-    else for await (const c of store.queryCompanies(query)) list.add({ ...c, name: c.domain ?? c.groupId ?? c.id, companyId: null })
-    return { ...header, stage: stage ?? null, stalledDays, ...list.result() }
+    const options = { asOf: Math.min(range.to ?? now, now), stalledAfterMs: stalledDays * DAY_MS, last: journey.stages.at(-1)!.name, limit: Math.floor(positiveNumber(params.limit, 'limit', 100)) }
+    const query = { siteId, journey: journey.name, stages: stageNames, ...range, stage, ...options }
+    const { total, stalled, rows } =
+      report === 'people'
+        ? await store.listPeople(query).then((page) => ({ ...page, rows: page.rows.map((p) => ({ ...p, name: p.email ?? p.userId ?? p.id, people: null })) }))
+        : await store.listCompanies(query).then((page) => ({ ...page, rows: page.rows.map((c) => ({ ...c, name: c.domain ?? c.groupId ?? c.id, companyId: null })) }))
+    return { ...header, stage: stage ?? null, stalledDays, total, stalled, rows: listRows(rows, options) }
   }
 
   return { ...header, ...(await timelineOf(store, config, siteId, params, range)) }

@@ -1,5 +1,6 @@
 import { RequestError } from '../request-params'
 import { funnelCountsFold } from './funnel'
+import { ownerPageOf } from './owners'
 import { touchCountsOf } from './sources'
 import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
 
@@ -108,6 +109,8 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
     querySessionTouches: (query) => only(store.querySessionTouches(query), isTheirs),
     queryPeople: (query) => only(store.queryPeople(query), (p) => people.has(p.id)),
     queryCompanies: (query) => only(store.queryCompanies(query), (c) => companies.has(c.id)),
+    listPeople: (query) => ownerPageOf(only(store.queryPeople(query), (p) => people.has(p.id)), query),
+    listCompanies: (query) => ownerPageOf(only(store.queryCompanies(query), (c) => companies.has(c.id)), query),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),
     queryStageEntries: (site, name) => only(store.queryStageEntries(site, name), (e) => owns(e.ownerType, e.ownerId)),
     async countSessionSources(query) {

@@ -3,6 +3,7 @@ import type { Company, Person } from '../identity/types'
 import type { Session } from '../sessions/sessionize'
 import type { StageEntry, StageTransition } from '../stages/progress'
 import type { FunnelCounts, FunnelQuery } from '../reports/funnel'
+import type { ListOptions, OwnerPage } from '../reports/owners'
 import type { TouchCounts, TouchQuery } from '../reports/sources'
 
 /** What a store cannot do (yet): the collector answers 501 with its message, which says what to do instead. */
@@ -208,6 +209,9 @@ export interface OwnerQuery {
   /** Only those whose current stage in the journey is this one. */
   stage?: string
 }
+
+/** People or companies as a list asks for them; `stages` are the journey's, in order. */
+export type OwnerListQuery = OwnerQuery & ListOptions & { stages: string[] }
 
 /** A person as a list of them shows them at a moment: who, their company, and when they were last seen by then. */
 export interface PersonAsOf {
@@ -435,6 +439,13 @@ export interface Store {
   /** People in order of id, with their activity and their place in one journey. */
   queryPeople(query: OwnerQuery): AsyncIterable<PersonRow>
   queryCompanies(query: OwnerQuery): AsyncIterable<CompanyRow>
+  /**
+   * The people list (see ownerPageFold, its definition): how many people the query names, how
+   * many of them are stalled, and the first `limit` in the list's order. Found where the people
+   * are stored: a year of a busy site has about a million.
+   */
+  listPeople(query: OwnerListQuery): Promise<OwnerPage<PersonRow>>
+  listCompanies(query: OwnerListQuery): Promise<OwnerPage<CompanyRow>>
   /** Moves from stage to stage, in time order. */
   queryTransitions(query: TransitionQuery): AsyncIterable<TransitionRecord>
   /** Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in time order. */

@@ -166,3 +166,33 @@ describe('Form events', () => {
     expect(JSON.stringify(await response.json())).toContain(`a form_start event needs \\"n\\" (the form's key)`)
   })
 })
+
+describe('Sessions', () => {
+  it('of a person’s other devices take the company a group call on one device gives them', async () => {
+    const laptop = await visit([pageview({ t: minutesAgo(90) }), identify('u-oscar', {}, minutesAgo(89))])
+    const phone = await visit([pageview({ t: minutesAgo(50) }), identify('oscar@gmail.com', {}, minutesAgo(49))])
+    // Known apart until the laptop names both: the phone's person is merged into one.
+    await visit([identify('u-oscar', { email: 'oscar@gmail.com' })], laptop)
+    await visit([group('acct-initech', { name: 'Initech' })], laptop)
+    await c.collector.store.settle()
+    const db = new Database(c.dbPath, { readonly: true })
+    const oscar = (await person({ userId: 'u-oscar' }))!
+    const owners = db.prepare('SELECT DISTINCT person_id, company_id FROM sessions WHERE visitor_id IN (?, ?)').all(laptop, phone)
+    db.close()
+    expect(owners).toEqual([{ person_id: oscar.id, company_id: oscar.company!.id }])
+  })
+
+  it('each hold the person its visitor id is now theirs, and that person’s company, after every merge and group call above', async () => {
+    await c.collector.store.settle()
+    const db = new Database(c.dbPath, { readonly: true })
+    const owners = db.prepare(
+      `SELECT count(s.person_id) AS people, count(s.company_id) AS companies,
+         count(*) FILTER (WHERE s.person_id IS NOT i.person_id OR s.company_id IS NOT p.company_id) AS wrong
+       FROM sessions s LEFT JOIN identities i ON i.site_id = s.site_id AND i.visitor_id = s.visitor_id LEFT JOIN people p ON p.id = i.person_id`,
+    ).get() as { people: number; companies: number; wrong: number }
+    db.close()
+    expect(owners.people).toBeGreaterThan(10)
+    expect(owners.companies).toBeGreaterThan(3)
+    expect(owners.wrong).toBe(0)
+  })
+})

@@ -1,6 +1,7 @@
 import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { FunnelOwners } from '../../reports/funnel'
+import { ownerPageOf } from '../../reports/owners'
 import { touchCountsOf } from '../../reports/sources'
 import { between } from '../../reports/stats'
 import { EVENT_COLUMNS, eventFromValues, eventValues, STORED_EVENT_COLUMNS } from '../sqlite/event-rows'
@@ -437,6 +438,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
             medium: r.found ? (r.medium as string) : null, campaign: r.campaign as string | null, page: r.page as string | null,
           }
     },
+
+    // Folded here from every owner as they are read, as the report did before.
+    listPeople: (query) => ownerPageOf(store.queryPeople(query), query),
+    listCompanies: (query) => ownerPageOf(store.queryCompanies(query), query),
 
     // Folded here from each owner's entries as they are read, as the report did before; counting
     // on the server, as the funnel does, is the way on.

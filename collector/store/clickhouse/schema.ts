@@ -29,10 +29,11 @@ const EVENTS_ORDER = ['site_id', 'visitor_id', 'id']
 /**
  * Columns SQLite keeps for reads of its own that ClickHouse makes another way: neither created in
  * ClickHouse nor published to it. (The funnel reads each entry's next stage from `next_at` on
- * SQLite; ClickHouse pairs each owner's entries as it counts, and a column added later would be
- * empty in the rows published before.)
+ * SQLite; ClickHouse pairs each owner's entries as it counts. SQLite's sessions hold whose they
+ * are; ClickHouse joins them to their owners as it reads. A column added later would be empty in
+ * the rows published before.)
  */
-const SQLITE_ONLY_COLUMNS: Partial<Record<string, string[]>> = { stage_entries: ['next_at'] }
+const SQLITE_ONLY_COLUMNS: Partial<Record<string, string[]>> = { stage_entries: ['next_at'], sessions: ['person_id', 'company_id'] }
 
 export interface Column {
   name: string

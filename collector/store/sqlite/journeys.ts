@@ -38,7 +38,13 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     deleteSessionsFrom: db.prepare(
       'DELETE FROM sessions WHERE site_id = ? AND visitor_id = ? AND (started_at > ? OR (started_at = ? AND id >= ?))',
     ),
-    insertSession: db.prepare(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})`),
+    // Whose the session is, looked up as it is written (triggers keep it as identities change):
+    // the values are followed by the site and visitor id once more (see storeSession).
+    insertSession: db.prepare(
+      `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}, person_id, company_id)
+       SELECT ${SESSION_COLUMNS.map(() => '?').join(', ')}, i.person_id, p.company_id
+       FROM (SELECT 1) LEFT JOIN identities i ON i.site_id = ? AND i.visitor_id = ? LEFT JOIN people p ON p.id = i.person_id`,
+    ),
     insertSessionStage: db.prepare('INSERT INTO session_stages (session_id, journey, stage, score, progress) VALUES (?, ?, ?, ?, ?)'),
     visitorSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
@@ -78,10 +84,13 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
   }
 
+  const [siteAt, visitorAt] = [SESSION_COLUMNS.indexOf('site_id'), SESSION_COLUMNS.indexOf('visitor_id')]
+  const storeSession = (values: unknown[]) => statements.insertSession.run(...values, values[siteAt], values[visitorAt])
+
   /** Stores sessions made from a visitor's events, each with its progress through every journey, their stages left for the owner's refold. */
   const storeSessions = (events: StoredEvent[]) => {
     for (const { session, progress } of progressedSessions(config, events)) {
-      statements.insertSession.run(sessionValues(session))
+      storeSession(sessionValues(session))
       config.journeys.forEach((journey, j) =>
         statements.insertSessionStage.run(session.id, journey.name, null, 0, encodeProgress(progress[j], session.startedAt)),
       )
@@ -90,7 +99,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
 
   /** Stores a rebuild's fold of one owner: their sessions, and their way through every journey. */
   const storeFold = ({ owner, sessions, sessionStages, journeys }: OwnerFold) => {
-    for (const values of sessions) statements.insertSession.run(values)
+    for (const values of sessions) storeSession(values)
     for (const values of sessionStages) statements.insertSessionStage.run(values)
     journeys.forEach((fold, j) => fold && writeOwner(owner, config.journeys[j], fold.entries, fold.transitions, fold.stage, fold.score))
   }

@@ -312,4 +312,35 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX stage_entries_by_site ON stage_entries (site_id, journey, owner_type, stage, entered_at, next_at);
   DELETE FROM meta WHERE key = 'journeys';
   `,
+  // 14: each session holds whose it is (the person of its visitor id, and that person's company),
+  // kept by triggers as identities link, move and go, and as people's companies change; a session
+  // stored later looks them up as it is written. So the people and companies who came in a range,
+  // and who came last, are read from two indexes of known people's sessions alone, not found
+  // visitor by visitor (at ten million events, 2.1 s for the people of 30 days).
+  `
+  ALTER TABLE sessions ADD COLUMN person_id TEXT;
+  ALTER TABLE sessions ADD COLUMN company_id TEXT;
+  UPDATE sessions SET person_id = i.person_id, company_id = p.company_id
+    FROM identities i LEFT JOIN people p ON p.id = i.person_id
+    WHERE i.site_id = sessions.site_id AND i.visitor_id = sessions.visitor_id;
+  CREATE INDEX sessions_of_people_by_time ON sessions (site_id, started_at, person_id, company_id) WHERE person_id IS NOT NULL;
+  CREATE INDEX sessions_of_people_by_end ON sessions (site_id, ended_at, person_id, company_id) WHERE person_id IS NOT NULL;
+  DROP VIEW session_details;
+  CREATE VIEW session_details AS SELECT sessions.*, sessions.ended_at - sessions.started_at AS duration_ms FROM sessions;
+  CREATE TRIGGER sessions_follow_new_identity AFTER INSERT ON identities BEGIN
+    UPDATE sessions SET person_id = NEW.person_id, company_id = (SELECT company_id FROM people WHERE id = NEW.person_id)
+      WHERE site_id = NEW.site_id AND visitor_id = NEW.visitor_id;
+  END;
+  CREATE TRIGGER sessions_follow_moved_identity AFTER UPDATE OF person_id ON identities BEGIN
+    UPDATE sessions SET person_id = NEW.person_id, company_id = (SELECT company_id FROM people WHERE id = NEW.person_id)
+      WHERE site_id = NEW.site_id AND visitor_id = NEW.visitor_id;
+  END;
+  CREATE TRIGGER sessions_follow_gone_identity AFTER DELETE ON identities BEGIN
+    UPDATE sessions SET person_id = NULL, company_id = NULL WHERE site_id = OLD.site_id AND visitor_id = OLD.visitor_id;
+  END;
+  CREATE TRIGGER sessions_follow_company AFTER UPDATE OF company_id ON people BEGIN
+    UPDATE sessions SET company_id = NEW.company_id
+      WHERE (site_id, visitor_id) IN (SELECT site_id, visitor_id FROM identities WHERE person_id = NEW.id);
+  END;
+  `,
 ]

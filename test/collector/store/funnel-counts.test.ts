@@ -8,6 +8,7 @@ import { addSite } from '../../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
+import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13 } from '../../fixtures/older-schemas'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
 const DAY = 86_400_000
@@ -75,12 +76,7 @@ describe('the SQLite store: the funnel counted from stage entries equals its def
     const path = join(dir, 'waymark.db')
     await store.close()
     const older = new Database(path)
-    older.exec(`
-      DROP INDEX stage_entries_by_site;
-      ALTER TABLE stage_entries DROP COLUMN next_at;
-      CREATE INDEX stage_entries_by_site ON stage_entries (site_id, journey, stage, entered_at);
-      PRAGMA user_version = 12;
-    `)
+    older.exec(BACK_TO_SCHEMA_13 + BACK_TO_SCHEMA_12)
     older.close()
     store = openSqliteStore(path)
     for (const [, query] of queries) {
