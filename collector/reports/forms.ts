@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../store/types'
+import type { FormEvent, StoredEvent } from '../store/types'
 import { percentile, rate } from './stats'
 
 export interface FieldStats {
@@ -27,6 +27,13 @@ export interface FormStats {
   /** From the first input to the submit. */
   medianMsToSubmit: number | null
   fields: FieldStats[]
+}
+
+export const FORM_KINDS = ['form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon'] as const
+
+/** People's form events from a store's events of those kinds: how a store without an index of them folds them. */
+export async function foldFormEventsFrom(events: AsyncIterable<StoredEvent>, add: (event: FormEvent) => void) {
+  for await (const event of events) if (!event.isBot) add(event)
 }
 
 const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0)

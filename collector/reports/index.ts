@@ -47,8 +47,6 @@ export interface ReportParams {
 /** Asked for someone or something that is not there. */
 export class NotFound extends RequestError {}
 
-const FORM_KINDS = ['form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon'] as const
-
 function positiveNumber(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
   const number = Number(value)
@@ -108,7 +106,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
 
   if (report === 'forms') {
     const forms = formsFold()
-    for await (const event of store.queryEvents({ siteId, ...range, kinds: [...FORM_KINDS], sessionIds: false })) if (!event.isBot) forms.add(event)
+    await store.foldFormEvents({ siteId, ...range }, (event) => forms.add(event))
     return { ...header, forms: forms.result() }
   }
 

@@ -1,5 +1,6 @@
 import { RequestError } from '../request-params'
 import { funnelCountsFold } from './funnel'
+import { FORM_KINDS, foldFormEventsFrom } from './forms'
 import { ownerPageOf } from './owners'
 import { touchCountsOf } from './sources'
 import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
@@ -105,6 +106,7 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
   return {
     ...store,
     queryEvents: (query) => only(store.queryEvents(query), isTheirs),
+    foldFormEvents: (query, add) => foldFormEventsFrom(only(store.queryEvents({ ...query, kinds: [...FORM_KINDS], sessionIds: false }), isTheirs), add),
     querySessions: theirSessions,
     querySessionTouches: (query) => only(store.querySessionTouches(query), isTheirs),
     queryPeople: (query) => only(store.queryPeople(query), (p) => people.has(p.id)),

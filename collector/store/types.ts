@@ -178,6 +178,9 @@ export interface EventQuery {
   sessionIds?: boolean
 }
 
+/** What the forms report reads of a form event. */
+export type FormEvent = Pick<StoredEvent, 'kind' | 'name' | 'props'>
+
 /** An event with the person and session it belongs to (null for bots and events not yet sessionized). */
 export interface EventRecord extends StoredEvent {
   personId: string | null
@@ -436,6 +439,11 @@ export interface Store {
    * channel, source, medium and campaign, in no set order: counted where the sessions are stored.
    */
   countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]>
+  /**
+   * People's form events (no bots') that happened in the range, each given to `add` in no set
+   * order: the few columns the forms report folds, read by an index of form events alone.
+   */
+  foldFormEvents(query: { siteId: string; from?: number; to?: number }, add: (event: FormEvent) => void): Promise<void>
   /** People in order of id, with their activity and their place in one journey. */
   queryPeople(query: OwnerQuery): AsyncIterable<PersonRow>
   queryCompanies(query: OwnerQuery): AsyncIterable<CompanyRow>

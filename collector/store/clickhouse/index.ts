@@ -1,6 +1,7 @@
 import { ulid } from 'ulid'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
 import type { FunnelOwners } from '../../reports/funnel'
+import { FORM_KINDS, foldFormEventsFrom } from '../../reports/forms'
 import { ownerPageOf } from '../../reports/owners'
 import { touchCountsOf } from '../../reports/sources'
 import { between } from '../../reports/stats'
@@ -438,6 +439,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
             medium: r.found ? (r.medium as string) : null, campaign: r.campaign as string | null, page: r.page as string | null,
           }
     },
+
+    foldFormEvents: (query, add) => foldFormEventsFrom(store.queryEvents({ ...query, kinds: [...FORM_KINDS], sessionIds: false }), add),
 
     // Folded here from every owner as they are read, as the report did before.
     listPeople: (query) => ownerPageOf(store.queryPeople(query), query),

@@ -1,4 +1,10 @@
 /**
+ * People's form events: the condition of the index the forms report reads them by (migration 15
+ * is made of it, so it never changes).
+ */
+export const FORM_EVENTS = "kind IN ('form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon') AND is_bot = 0"
+
+/**
  * The schema as numbered steps. A database records the last step it ran in `user_version`;
  * opening it runs the steps after that, each in its own transaction. Never edit a step that has
  * shipped: add the next one.
@@ -342,5 +348,11 @@ export const MIGRATIONS: string[] = [
     UPDATE sessions SET company_id = NEW.company_id
       WHERE (site_id, visitor_id) IN (SELECT site_id, visitor_id FROM identities WHERE person_id = NEW.id);
   END;
+  `,
+  // 15: people's form events by time, so the forms report reads those of a range and no others
+  // (at ten million events over 30 days, a third of the events there). Its condition is written
+  // the same in the query that uses it (queryFormEvents), as SQLite requires of a partial index.
+  `
+  CREATE INDEX events_of_forms_by_time ON events (site_id, occurred_at) WHERE ${FORM_EVENTS};
   `,
 ]

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, OwnerListQuery, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, SessionTouch, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, FormEvent, OwnerListQuery, StoredKind, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, SessionTouch, StageEntryRecord, TransitionQuery, TransitionRecord,
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
+import { FORM_EVENTS } from './migrations'
 import { isStalled, listOrder, type OwnerPage } from '../../reports/owners'
 import { touchKey, type TouchCounts, type TouchQuery } from '../../reports/sources'
 import { readHere, readOnThread, type Read } from './read-thread'
@@ -402,6 +403,18 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
          FROM sessions s LEFT JOIN session_stages st ON st.session_id = s.id AND st.journey = @journey
          WHERE ${conditions} GROUP BY st.stage, s.channel, s.source, s.medium, s.campaign`,
       ).all({ ...params, journey: query.journey }) as SessionSourceCount[]
+    },
+
+    async foldFormEvents(query: { siteId: string; from?: number; to?: number }, add: (event: FormEvent) => void) {
+      catchUp()
+      const { conditions, params } = where([
+        ['site_id = @siteId', { siteId: query.siteId }],
+        ['occurred_at >= @from', { from: query.from }],
+        ['occurred_at < @to', { to: query.to }],
+      ])
+      const read = reader.prepare(`SELECT kind, name, props FROM events WHERE ${conditions} AND ${FORM_EVENTS}`).raw(true)
+      for (const [kind, name, props] of read.iterate(params) as Iterable<[StoredKind, string | null, string | null]>)
+        add({ kind, name, props: props === null ? null : JSON.parse(props) })
     },
 
     queryPeople: (query: OwnerQuery) => peopleRows(query),

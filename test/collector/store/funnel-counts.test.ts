@@ -8,7 +8,7 @@ import { addSite } from '../../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14 } from '../../fixtures/older-schemas'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
 const DAY = 86_400_000
@@ -76,7 +76,7 @@ describe('the SQLite store: the funnel counted from stage entries equals its def
     const path = join(dir, 'waymark.db')
     await store.close()
     const older = new Database(path)
-    older.exec(BACK_TO_SCHEMA_13 + BACK_TO_SCHEMA_12)
+    older.exec(BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13 + BACK_TO_SCHEMA_12)
     older.close()
     store = openSqliteStore(path)
     for (const [, query] of queries) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addSite } from '../../../collector/sites'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_13 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14 } from '../../fixtures/older-schemas'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
 /** Sessions whose person or company is not the one their visitor id's identity names now. */
@@ -71,7 +71,7 @@ describe('the SQLite store: sessions hold their person and company', () => {
   })
 
   it('in a file an older Waymark wrote (schema 13): filled in as it opens', async () => {
-    await change(BACK_TO_SCHEMA_13)
+    await change(BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13)
     const counted = owners()
     expect(counted.people).toBeGreaterThan(50)
     expect(counted.wrong).toBe(0)
