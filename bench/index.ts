@@ -91,6 +91,9 @@ console.log(
     `${fmt(journeys.reports.funnel.repeated / journeys.stageTimesFoldMs, 2)} ×`,
 )
 
+console.log(`\nDashboard views over their default range, the last 30 days of the ${fmt(journeys.events)} events (what a marketer opening each waits for)`)
+for (const [view, r] of Object.entries(journeys.views)) console.log(`  ${view.padEnd(22)} first ${fmt(r.first).padStart(7)} ms, repeated ${fmt(r.repeated).padStart(7)} ms`)
+
 console.log(`\nExport: ${fmt(exportSessions)} sessions of one site, each format in a process of its own (peak = its maximum resident memory)`)
 const exported = await benchExport(exportSessions)
 const exportRow = (name: string, r: typeof exported.baseline) =>
@@ -133,6 +136,9 @@ console.log(
       rebuildSeconds: journeys.rebuildSeconds,
       maintenanceCost: 1 - journeys.withMaintenance / journeys.without,
       slowestReport: slowest,
+      slowestView: Object.entries(journeys.views)
+        .map(([name, r]) => ({ name, ms: Math.max(r.first, r.repeated) }))
+        .sort((a, b) => b.ms - a.ms)[0],
       export: {
         csv: rate(exported.formats.csv),
         ndjson: rate(exported.formats.ndjson),

@@ -6,6 +6,7 @@ import { funnelCountsFold } from '../collector/reports/funnel'
 import { addSite } from '../collector/sites'
 import { DEFAULT_CONFIG } from '../collector/stages/config'
 import { openSqliteStore } from '../collector/store/sqlite'
+import { thirtyDaysTo, timeDashboardViews } from './dashboard-views'
 import { generateTraffic, shuffledBatches } from '../test/fixtures/traffic'
 
 const VISITORS_PER_CHUNK = 2000
@@ -21,6 +22,11 @@ export interface JourneyBench {
   bytesPerEvent: number
   /** Each report (each dashboard view reads one) over the whole history: ms for the first call and a repeated one. */
   reports: Record<string, { first: number; repeated: number }>
+  /**
+   * Each dashboard view over its default range, from 30 days back on: here from 30 days before the
+   * last chunk of traffic began (so a full month and the last chunks' tail). ms for the first call and a repeated one.
+   */
+  views: Record<string, { first: number; repeated: number }>
   /** Reading every session once, the least any report over them costs (ms). */
   sessionsPassMs: number
   /** Folding every owner's stage times in JavaScript, as the funnel was counted before the store counted it (ms). */
@@ -38,6 +44,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     const store = openSqliteStore(path, { maintainJourneys })
     const { site } = await addSite(store, 'example.com')
     let events = 0
+    let lastChunkAt = 0
     let busy = 0
     for (let chunk = 0; events < targetEvents; chunk++) {
       const generated = generateTraffic({ siteId: site.id, visitors: VISITORS_PER_CHUNK, seed: 1000 + chunk, start: Date.UTC(2026, 0, 1) + chunk * 86_400_000, days: 20 }).events
@@ -47,8 +54,9 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
       await store.settle()
       busy += performance.now() - started
       events += generated.length
+      lastChunkAt = Date.UTC(2026, 0, 1) + chunk * 86_400_000
     }
-    return { store, dir, path, events, perSecond: events / (busy / 1000) }
+    return { store, dir, path, events, lastChunkAt, perSecond: events / (busy / 1000) }
   }
 
   const baseline = await run(false)
@@ -84,6 +92,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     }
     reports[name] = { first: await time(), repeated: await time() }
   }
+  const views = await timeDashboardViews(maintained.store, siteId, thirtyDaysTo(maintained.lastChunkAt))
   await maintained.store.close()
   const bytes = statSync(maintained.path).size
   rmSync(maintained.dir, { recursive: true, force: true })
@@ -95,6 +104,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     sessions,
     bytesPerEvent: bytes / maintained.events,
     reports,
+    views,
     sessionsPassMs,
     stageTimesFoldMs,
   }
