@@ -321,16 +321,17 @@ export const MIGRATIONS: string[] = [
   // 14: each session holds whose it is (the person of its visitor id, and that person's company),
   // kept by triggers as identities link, move and go, and as people's companies change; a session
   // stored later looks them up as it is written. So the people and companies who came in a range,
-  // and who came last, are read from two indexes of known people's sessions alone, not found
-  // visitor by visitor (at ten million events, 2.1 s for the people of 30 days).
+  // and who came last, are read from one index of known people's sessions by end, not found visitor
+  // by visitor (at ten million events, 2.1 s for the people of 30 days). One index, not one by start
+  // and one by end: sessions are rewritten as they grow, and the two cost a quarter of the intake
+  // with sessions kept current (200,000 events: 8,779 events/s without them, 6,697 with).
   `
   ALTER TABLE sessions ADD COLUMN person_id TEXT;
   ALTER TABLE sessions ADD COLUMN company_id TEXT;
   UPDATE sessions SET person_id = i.person_id, company_id = p.company_id
     FROM identities i LEFT JOIN people p ON p.id = i.person_id
     WHERE i.site_id = sessions.site_id AND i.visitor_id = sessions.visitor_id;
-  CREATE INDEX sessions_of_people_by_time ON sessions (site_id, started_at, person_id, company_id) WHERE person_id IS NOT NULL;
-  CREATE INDEX sessions_of_people_by_end ON sessions (site_id, ended_at, person_id, company_id) WHERE person_id IS NOT NULL;
+  CREATE INDEX sessions_of_people_by_end ON sessions (site_id, ended_at, started_at, person_id, company_id) WHERE person_id IS NOT NULL;
   DROP VIEW session_details;
   CREATE VIEW session_details AS SELECT sessions.*, sessions.ended_at - sessions.started_at AS duration_ms FROM sessions;
   CREATE TRIGGER sessions_follow_new_identity AFTER INSERT ON identities BEGIN

@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, FormEvent, OwnerListQuery, StoredKind, EventRecord, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord, SessionSourceCount, SessionTouch, StageEntryRecord, TransitionQuery, TransitionRecord,
+  CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord,
+  SessionSourceCount, SessionTouch, StageEntryRecord, StoredKind, TransitionQuery, TransitionRecord,
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
-import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
-import { FORM_EVENTS } from './migrations'
 import { isStalled, listOrder, type OwnerPage } from '../../reports/owners'
 import { touchKey, type TouchCounts, type TouchQuery } from '../../reports/sources'
+import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
+import { FORM_EVENTS } from './migrations'
 import { readHere, readOnThread, type Read } from './read-thread'
 
 type Value = string | number | null
@@ -247,8 +248,9 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
     const ranged = query.from !== undefined || query.to !== undefined
     const cameInRange = ranged
       ? new Set(reader.prepare(
-          `SELECT DISTINCT ${column} FROM sessions
-           WHERE site_id = @siteId AND started_at >= @from AND started_at < @to AND person_id IS NOT NULL AND ${column} IS NOT NULL`,
+          // A session ends no earlier than it starts: those of the range are among those ending after its start.
+          `SELECT DISTINCT ${column} FROM sessions INDEXED BY sessions_of_people_by_end
+           WHERE site_id = @siteId AND ended_at >= @from AND started_at >= @from AND started_at < @to AND person_id IS NOT NULL AND ${column} IS NOT NULL`,
         ).pluck().all({ siteId, ...range(query) }) as string[])
       : undefined
     const listed = (id: string) => !cameInRange || cameInRange.has(id)
@@ -302,7 +304,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const seen = new Set<string>()
       const found: { id: string; lastSeen: number }[] = []
       const latestFirst = reader.prepare(
-        `SELECT ${column}, ended_at FROM sessions WHERE site_id = ? AND person_id IS NOT NULL AND ${column} IS NOT NULL ORDER BY ended_at DESC`,
+        `SELECT ${column}, ended_at FROM sessions INDEXED BY sessions_of_people_by_end
+         WHERE site_id = ? AND person_id IS NOT NULL AND ${column} IS NOT NULL ORDER BY ended_at DESC`,
       ).raw(true)
       let walkedAll = true
       for (const [id, endedAt] of latestFirst.iterate(siteId) as Iterable<[string, number]>) {

@@ -1,13 +1,9 @@
-import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { funnelCountsFold, funnelFrom, type FunnelCounts, type FunnelQuery } from '../../../collector/reports/funnel'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
-import { openSqliteStore } from '../../../collector/store/sqlite'
 import { nextEntryTimes } from '../../../collector/store/sqlite/journeys'
 import type { OwnerStageTimes, OwnerType } from '../../../collector/store/types'
+import { readStoredRows } from '../../fixtures/store-file'
 
 const HOUR = 3_600_000
 const DAY = 86_400_000
@@ -47,27 +43,20 @@ const byFold: Counter = async (owners, query) => {
 }
 
 /** SQLite's own counting, over the owners' entries stored in a real file as the fold stores them. */
-const bySqlite: Counter = async (owners, query) => {
-  const dir = mkdtempSync(join(tmpdir(), 'waymark-funnel-'))
-  const path = join(dir, 'waymark.db')
-  const store = openSqliteStore(path)
-  try {
-    const db = new Database(path)
-    const insert = db.prepare(
-      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, next_at) VALUES ('site', ?, ?, ?, ?, ?, 'session', ?)`,
-    )
-    for (const owner of owners) {
-      const entries = STAGES.flatMap((stage, i) => (owner.at[i] === null ? [] : [{ stage, at: owner.at[i]! }]))
-      const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
-      entries.forEach((e, i) => insert.run(owner.ownerType, owner.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, next[i]))
-    }
-    db.close()
-    return await store.funnelCounts('site', DEFAULT_JOURNEY.name, STAGES, query)
-  } finally {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
+const bySqlite: Counter = (owners, query) =>
+  readStoredRows(
+    (db) => {
+      const insert = db.prepare(
+        `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, next_at) VALUES ('site', ?, ?, ?, ?, ?, 'session', ?)`,
+      )
+      for (const owner of owners) {
+        const entries = STAGES.flatMap((stage, i) => (owner.at[i] === null ? [] : [{ stage, at: owner.at[i]! }]))
+        const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
+        entries.forEach((e, i) => insert.run(owner.ownerType, owner.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, next[i]))
+      }
+    },
+    (store) => store.funnelCounts('site', DEFAULT_JOURNEY.name, STAGES, query),
+  )
 
 describe.each([
   ['folded owner by owner', byFold],

@@ -1,13 +1,9 @@
-import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold, touchCountsFold, type TouchCounts, type TouchQuery } from '../../../collector/reports/sources'
 import { DEFAULT_JOURNEY, type Journey } from '../../../collector/stages/config'
-import { openSqliteStore } from '../../../collector/store/sqlite'
 import { nextEntryTimes } from '../../../collector/store/sqlite/journeys'
 import type { OwnerType, StageEntryRecord } from '../../../collector/store/types'
+import { readStoredRows } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 8, 1)
@@ -113,34 +109,27 @@ const byFold: Counter = async (owners, query) => {
 }
 
 /** SQLite's own counting, over the owners' entries and their sessions stored in a real file. */
-const bySqlite: Counter = async (owners, query) => {
-  const dir = mkdtempSync(join(tmpdir(), 'waymark-touches-'))
-  const path = join(dir, 'waymark.db')
-  const store = openSqliteStore(path)
-  try {
-    const db = new Database(path)
-    const insertEntry = db.prepare(
-      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, next_at) VALUES ('site', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    // A touch without a source is an entry whose session is not there.
-    const insertSession = db.prepare(
-      `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, pageviews, events, conversions, entry_url, entry_path, exit_path, source, medium, channel, engaged_ms, engaged, arrival_key)
-       VALUES (?, 'site', 'v', 0, 0, 1, 1, 0, '/', '/', '/', ?, '(none)', 'Direct', 0, 0, 'k')`,
-    )
-    for (const { entries } of owners) {
-      const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
-      entries.forEach((e, i) => {
-        insertEntry.run(e.ownerType, e.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, next[i])
-        if (e.source !== null) insertSession.run(e.sessionId, e.source)
-      })
-    }
-    db.close()
-    return await store.touchCounts('site', DEFAULT_JOURNEY.name, STAGES, query)
-  } finally {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
+const bySqlite: Counter = (owners, query) =>
+  readStoredRows(
+    (db) => {
+      const insertEntry = db.prepare(
+        `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, next_at) VALUES ('site', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      // A touch without a source is an entry whose session is not there.
+      const insertSession = db.prepare(
+        `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, pageviews, events, conversions, entry_url, entry_path, exit_path, source, medium, channel, engaged_ms, engaged, arrival_key)
+         VALUES (?, 'site', 'v', 0, 0, 1, 1, 0, '/', '/', '/', ?, '(none)', 'Direct', 0, 0, 'k')`,
+      )
+      for (const { entries } of owners) {
+        const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
+        entries.forEach((e, i) => {
+          insertEntry.run(e.ownerType, e.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, next[i])
+          if (e.source !== null) insertSession.run(e.sessionId, e.source)
+        })
+      }
+    },
+    (store) => store.touchCounts('site', DEFAULT_JOURNEY.name, STAGES, query),
+  )
 
 describe.each([
   ['folded owner by owner', byFold],
