@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FORM_KINDS, foldFormEventsFrom, formsFold } from '../../../collector/reports/forms'
-import { addSite } from '../../../collector/sites'
-import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { FormEvent, StoredEvent, Store } from '../../../collector/store/types'
-import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
+import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
@@ -14,18 +9,14 @@ const START = Date.UTC(2026, 2, 1)
 // The store reads the forms report's events by an index of people's form events alone. What it
 // gives must be what reading every event of those kinds and leaving out bots' gives.
 describe('the SQLite store: form events read by their own index', () => {
-  let dir: string
+  let held: TrafficStore
   let store: Store
   let siteId: string
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'waymark-form-events-'))
-    store = openSqliteStore(join(dir, 'waymark.db'))
-    siteId = (await addSite(store, 'example.com')).site.id
-    const { events } = generateTraffic({ siteId, visitors: 300, seed: 59, start: START })
+  // Fields, abandons and views besides the traffic's starts and submits; a bot's too.
+  const more = (events: StoredEvent[]): StoredEvent[] => {
     const model = events.find((e) => e.kind === 'form_start')!
-    // Fields, abandons and views besides the traffic's starts and submits; a bot's too.
-    const more: StoredEvent[] = [...Array(60).keys()].map((i) => ({
+    return [...Array(60).keys()].map((i) => ({
       ...model,
       id: `extra-${String(i).padStart(3, '0')}`,
       visitorId: `extra-${i % 7}`,
@@ -34,13 +25,13 @@ describe('the SQLite store: form events read by their own index', () => {
       props: i % 3 === 1 ? { field: `f${i % 4}`, fieldType: 'text', ms: 100 * i, clears: i % 2, invalid: i % 5 === 0 } : i % 3 === 2 ? { field: `f${i % 4}` } : null,
       isBot: i % 10 === 9,
     }))
-    for (const batch of shuffledBatches([...events, ...more], 59)) await store.appendEvents(batch)
-    await store.settle()
+  }
+
+  beforeAll(async () => {
+    held = await storeWithTraffic({ visitors: 300, seed: 59, start: START, more })
+    ;({ store, siteId } = held)
   })
-  afterAll(async () => {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => removeStore(held))
 
   it.each([
     ['all time', {}],

@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { funnelCountsFold, type FunnelQuery } from '../../../collector/reports/funnel'
@@ -9,6 +7,7 @@ import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
 import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14 } from '../../fixtures/older-schemas'
+import { removeStore, storeWithTraffic } from '../../fixtures/store-file'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
 const DAY = 86_400_000
@@ -42,17 +41,10 @@ describe('the SQLite store: the funnel counted from stage entries equals its def
   ]
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'waymark-funnel-counts-'))
-    store = openSqliteStore(join(dir, 'waymark.db'))
-    siteId = (await addSite(store, 'example.com')).site.id
-    const { events } = generateTraffic({ siteId, visitors: 1500, seed: 41, start: START })
-    for (const batch of shuffledBatches(events, 41)) await store.appendEvents(batch)
-    await store.settle()
+    ;({ store, siteId, dir } = await storeWithTraffic({ visitors: 1500, seed: 41, start: START }))
   })
-  afterAll(async () => {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  // The store of the moment: the upgrade below opens another.
+  afterAll(() => removeStore({ store, dir }))
 
   it.each(queries)('as events arrive: %s', async (_, query) => {
     const counted = byStage(await store.funnelCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))

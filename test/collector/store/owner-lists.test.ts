@@ -1,14 +1,9 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ownerPageOf, type OwnerPage } from '../../../collector/reports/owners'
-import { addSite } from '../../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
-import { openSqliteStore } from '../../../collector/store/sqlite'
-import type { OwnerListQuery, Store } from '../../../collector/store/types'
-import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
+import type { OwnerListQuery, Store, StoredEvent } from '../../../collector/store/types'
+import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
@@ -25,7 +20,7 @@ const shown = (page: OwnerPage<{ id: string; stage: string | null; lastSeen: num
 // walking known people's sessions back from the latest. Its page must be the one of folding every
 // person or company in turn, for any range, stage, threshold and length.
 describe('the SQLite store: the people and companies lists equal their definition', () => {
-  let dir: string
+  let held: TrafficStore
   let store: Store
   let siteId: string
   const base = (siteId: string) => ({ siteId, journey: DEFAULT_JOURNEY.name, stages: STAGES, last: STAGES.at(-1)!, asOf: START + 60 * DAY, stalledAfterMs: 14 * DAY })
@@ -42,31 +37,26 @@ describe('the SQLite store: the people and companies lists equal their definitio
     ['at a stage, judged before most of the traffic', { limit: 10, stage: 'decision', asOf: START + 12 * DAY + 5 }],
   ]
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'waymark-owner-lists-'))
-    const path = join(dir, 'waymark.db')
-    store = openSqliteStore(path)
-    siteId = (await addSite(store, 'example.com')).site.id
-    const { events } = generateTraffic({ siteId, visitors: 900, seed: 53, start: START })
-    for (const batch of shuffledBatches(events, 53)) await store.appendEvents(batch)
-    // Two people last seen at the same moment, after everyone else: the first place is a tie.
+  // Two people last seen at the same moment, after everyone else: the first place is a tie.
+  const ties = (events: StoredEvent[]): StoredEvent[] => {
     const last = START + 200 * DAY
     const model = events.find((e) => e.kind === 'pageview' && !e.isBot)!
-    await store.appendEvents(['tie-a', 'tie-b'].flatMap((visitorId) => [
+    return ['tie-a', 'tie-b'].flatMap((visitorId) => [
       { ...model, id: `${visitorId}-view`, visitorId, occurredAt: last, receivedAt: last },
       { ...model, id: `${visitorId}-identify`, visitorId, kind: 'identify' as const, name: `${visitorId}@example.com`, props: null, occurredAt: last, receivedAt: last },
-    ]))
-    await store.settle()
+    ])
+  }
+
+  beforeAll(async () => {
+    held = await storeWithTraffic({ visitors: 900, seed: 53, start: START, more: ties })
+    ;({ store, siteId } = held)
     // A person and a company never seen (made by a server-side call, say): listed last.
-    const db = new Database(path)
+    const db = new Database(held.path)
     db.prepare("INSERT INTO people (id, site_id, email, created_at) VALUES ('0-never-seen', ?, 'never@seen.example', 0)").run(siteId)
     db.prepare("INSERT INTO companies (id, site_id, domain, created_at) VALUES ('0-never-seen', ?, 'never-seen.example', 0)").run(siteId)
     db.close()
   })
-  afterAll(async () => {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => removeStore(held))
 
   it.each(cases)('people: %s', async (_, options) => {
     const query = { ...base(siteId), limit: 100, ...options }

@@ -1,13 +1,9 @@
 import Database from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addSite } from '../../../collector/sites'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
 import { BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14 } from '../../fixtures/older-schemas'
-import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
+import { removeStore, storeWithTraffic } from '../../fixtures/store-file'
 
 /** Sessions whose person or company is not the one their visitor id's identity names now. */
 const WRONG_OWNERS = `
@@ -40,18 +36,10 @@ describe('the SQLite store: sessions hold their person and company', () => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'waymark-session-owners-'))
-    path = join(dir, 'waymark.db')
-    store = openSqliteStore(path)
-    siteId = (await addSite(store, 'example.com')).site.id
-    const { events } = generateTraffic({ siteId, visitors: 400, seed: 47, start: Date.UTC(2026, 2, 1) })
-    for (const batch of shuffledBatches(events, 47)) await store.appendEvents(batch)
-    await store.settle()
+    ;({ store, siteId, dir, path } = await storeWithTraffic({ visitors: 400, seed: 47, start: Date.UTC(2026, 2, 1) }))
   })
-  afterAll(async () => {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  // The store of the moment: change() opens another.
+  afterAll(() => removeStore({ store, dir }))
 
   it('as the traffic arrives, out of order', () => {
     const counted = owners()

@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attributedStages, touchCountsOf, type TouchCounts, type TouchQuery } from '../../../collector/reports/sources'
-import { addSite } from '../../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
-import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
-import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
+import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
@@ -27,7 +22,7 @@ const merged = (counts: TouchCounts) => {
 // The store counts attribution and flows from the entries' own rows and their owners' first
 // entries. Its counts must be those of folding every owner's entries with their sessions' touches.
 describe('the SQLite store: attribution and flows counted from stage entries equal their definition', () => {
-  let dir: string
+  let held: TrafficStore
   let store: Store
   let siteId: string
   const queries: [string, TouchQuery][] = [
@@ -38,17 +33,10 @@ describe('the SQLite store: attribution and flows counted from stage entries equ
   ]
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'waymark-touch-counts-'))
-    store = openSqliteStore(join(dir, 'waymark.db'))
-    siteId = (await addSite(store, 'example.com')).site.id
-    const { events } = generateTraffic({ siteId, visitors: 1200, seed: 43, start: START })
-    for (const batch of shuffledBatches(events, 43)) await store.appendEvents(batch)
-    await store.settle()
+    held = await storeWithTraffic({ visitors: 1200, seed: 43, start: START })
+    ;({ store, siteId } = held)
   })
-  afterAll(async () => {
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => removeStore(held))
 
   const check = async (query: TouchQuery) => {
     const counted = merged(await store.touchCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))
