@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATASET_NAMES } from '../../collector/export/datasets'
 import { exportRows, parseExport } from '../../collector/export/export'
 import { runReport, REPORTS } from '../../collector/reports'
+import { formsFold } from '../../collector/reports/forms'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_CONFIG } from '../../collector/stages/config'
 import { openClickHouseStore } from '../../collector/store/clickhouse'
@@ -40,6 +41,7 @@ function moreOfAVisit(siteId: string, events: StoredEvent[]): StoredEvent[] {
   const lead = events.find((e) => e.kind === 'identify' && !e.name!.endsWith('@gmail.com'))!
   extra.push(event(lead.visitorId, lead.occurredAt + 5, { kind: 'group', name: 'acme-account', path: lead.path, props: { name: 'Acme', industry: 'software' } }))
   extra.push(event('bot-visitor', SEPTEMBER + 86_400_000, { isBot: true, browser: 'Googlebot' }))
+  extra.push(event('bot-visitor', SEPTEMBER + 2 * 86_400_000, { kind: 'form_start', name: 'demo', isBot: true, browser: 'Googlebot' }))
   return extra
 }
 
@@ -91,6 +93,24 @@ describe.each([
 
   const report = (store: Store, name: string, params: Record<string, string> = {}) =>
     runReport(store, DEFAULT_CONFIG, siteId, name, { ...RANGE, ...params }, AS_OF)
+
+  it("people's form events read for the forms report, for ranges cutting the month", async () => {
+    const forms = async (store: Store, range: { from?: number; to?: number }) => {
+      const fold = formsFold()
+      let read = 0
+      await store.foldFormEvents({ siteId, ...range }, (event) => {
+        read++
+        fold.add(event)
+      })
+      return { read, forms: fold.result() }
+    }
+    const day = 86_400_000
+    for (const range of [{}, { from: SEPTEMBER + 5 * day + 1, to: SEPTEMBER + 12 * day }, { to: SEPTEMBER + 9 * day }]) {
+      const fromSqlite = await forms(sqlite, range)
+      expect(fromSqlite.read).toBeGreaterThan(10)
+      expect(await forms(ch, range)).toEqual(fromSqlite)
+    }
+  })
 
   it.each(REPORTS.filter((name) => name !== 'timeline'))('the %s report', async (name) => {
     const [fromSqlite, fromClickHouse] = [await report(sqlite, name), await report(ch, name)]
