@@ -1,5 +1,6 @@
 import type { Journey } from '../stages/config'
 import { roleOf } from './segments'
+import { withinRange } from './stats'
 
 /** A person as the committee needs them. */
 export interface AccountPerson {
@@ -127,7 +128,7 @@ export function accountsFold(journey: Journey, options: { limit: number }) {
 
 /** People and companies entering each stage in the range: the account funnel beside the people funnel. */
 export function stageEntryCounts(journey: Journey, range: { from?: number; to?: number }) {
-  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const inRange = withinRange(range)
   const counts = new Map(journey.stages.map((s) => [s.name, { stage: s.name, people: 0, companies: 0 }]))
   return {
     add(entry: { ownerType: string; stage: string; at: number }) {

@@ -1,6 +1,6 @@
 import type { Journey } from '../stages/config'
 import type { EventRecord, StageEntryRecord } from '../store/types'
-import { DAY_MS, percentile, rate } from './stats'
+import { DAY_MS, percentile, rate, withinRange } from './stats'
 
 /** A page view or download assisted a conversion when it came at most this long before the owner entered the goal stage. */
 export const INFLUENCE_WINDOW_MS = 30 * DAY_MS
@@ -130,7 +130,7 @@ export type ContentEvent = Pick<EventRecord, 'kind' | 'name' | 'path' | 'occurre
 export function contentFold(journey: Journey, entries: Map<string, OwnerStageEntries>, options: ContentOptions) {
   const stageAt = stageLookup(journey, entries)
   const stageIndex = new Map(journey.stages.map((s, i) => [s.name, i]))
-  const inRange = (at: number) => (options.from === undefined || at >= options.from) && (options.to === undefined || at < options.to)
+  const inRange = withinRange(options)
 
   // The converters, and when each entered the goal stage.
   const goalEnteredAt = new Map<string, number>()

@@ -1,7 +1,7 @@
 import type { Journey } from '../stages/config'
 import type { EventRecord, TransitionRecord } from '../store/types'
 import { ownerOf, stageLookup, type OwnerStageEntries } from './content'
-import { DAY_MS, rate } from './stats'
+import { DAY_MS, rate, withinRange } from './stats'
 
 /** A click led somewhere when a form submit or a stage move of its owner followed it within this long (inclusive). */
 export const WENT_ON_WINDOW_MS = 7 * DAY_MS
@@ -94,7 +94,7 @@ interface Click {
  */
 export function ctasFold(journey: Journey, entries: Map<string, OwnerStageEntries>, options: ClickOptions) {
   const stageAt = stageLookup(journey, entries)
-  const inRange = (at: number) => (options.from === undefined || at >= options.from) && (options.to === undefined || at < options.to)
+  const inRange = withinRange(options)
   const clicks: Click[] = []
   const contactKinds = new Map<string, 'email' | 'phone'>()
   const clickSessions = new Set<string>()

@@ -1,6 +1,6 @@
 import type { Journey } from '../stages/config'
 import type { OwnerStageTimes, OwnerType } from '../store/types'
-import { DAY_MS, percentile, rate } from './stats'
+import { compareText, DAY_MS, percentile, rate, withinRange } from './stats'
 
 /** How owners who entered a stage in the range went on to the next. */
 export interface StageFlow {
@@ -81,7 +81,7 @@ export interface FunnelCounts {
 }
 
 /** The order stalled people are listed in: the longest stalled first, ties by id (as a database orders text). */
-export const longestStalledFirst = (a: StalledPerson, b: StalledPerson) => a.enteredAt - b.enteredAt || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0)
+export const longestStalledFirst = (a: StalledPerson, b: StalledPerson) => a.enteredAt - b.enteredAt || compareText(a.personId, b.personId)
 
 /**
  * The funnel's counts folded from each owner's stage entry times, one owner at a time: the
@@ -90,7 +90,7 @@ export const longestStalledFirst = (a: StalledPerson, b: StalledPerson) => a.ent
  */
 export function funnelCountsFold(stages: string[], query: FunnelQuery) {
   const last = stages.length - 1
-  const inRange = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to)
+  const inRange = withinRange(query)
   const before = (at: number) => query.to === undefined || at < query.to
   const flows = new Map<string, { stage: string; owners: FunnelOwners; entered: number; known: number; msToNext: number[] }>()
   const stalled: StalledPerson[] = []

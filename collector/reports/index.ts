@@ -13,7 +13,7 @@ import { listRows } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
 import { describeSegment, parseSegment, segmentedStore } from './segments'
 import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold } from './sources'
-import { DAY_MS, runs } from './stats'
+import { DAY_MS, runs, withinRange } from './stats'
 import { timeline } from './timeline'
 
 export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies', 'ctas', 'length', 'accounts', 'paths', 'cohorts'] as const
@@ -301,7 +301,7 @@ async function timelineOf(store: Store, config: WaymarkConfig, siteId: string, p
     for await (const item of items) all.push(item)
     return all
   }
-  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const inRange = withinRange(range)
   const stageChanges = async (type: 'person' | 'company', id: string) =>
     (await Promise.all(config.journeys.map(async (j) => (await store.ownerJourney(siteId, { type, id }, j.name)).transitions.map((t: StageTransition) => ({ ...t, journey: j.name })))))
       .flat()

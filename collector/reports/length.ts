@@ -1,5 +1,5 @@
 import type { Journey } from '../stages/config'
-import { DAY_MS, percentile } from './stats'
+import { DAY_MS, percentile, withinRange } from './stats'
 
 /**
  * The published benchmark of a B2B purchase, from first touch to a signed deal: about 31
@@ -69,7 +69,7 @@ export function lengthTo(touches: Touch[], at: number): { touches: number; days:
  * percentile over those who entered it in the range.
  */
 export function lengthFold(journey: Journey, range: { from?: number; to?: number }) {
-  const inRange = (at: number) => (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+  const inRange = withinRange(range)
   const samples = { person: new Map<string, OwnerLength[]>(), company: new Map<string, OwnerLength[]>() }
   for (const type of ['person', 'company'] as const) for (const stage of journey.stages) samples[type].set(stage.name, [])
 

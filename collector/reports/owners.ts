@@ -1,3 +1,5 @@
+import { compareText } from './stats'
+
 /** A person or company as the people and companies lists show them. */
 export interface ListedOwner {
   id: string
@@ -53,7 +55,7 @@ export function listOrder(options: ListOptions) {
     return (
       Number(bStalled) - Number(aStalled) ||
       (aStalled ? a.stageEnteredAt! - b.stageEnteredAt! : (b.lastSeen ?? 0) - (a.lastSeen ?? 0)) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+      compareText(a.id, b.id)
     )
   }
 }

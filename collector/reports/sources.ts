@@ -1,6 +1,6 @@
 import type { Journey } from '../stages/config'
 import type { StageEntryRecord } from '../store/types'
-import { runs, Tally } from './stats'
+import { runs, Tally, withinRange } from './stats'
 
 /** How many of what, most first. */
 export type Counted<T> = (T & { count: number })[]
@@ -112,7 +112,7 @@ export const touchKey = (t: { channel: string | null; source: string | null; cam
 export function touchCountsFold(stages: string[], query: TouchQuery) {
   const order = new Map(stages.map((stage, i) => [stage, i]))
   const attributed = new Set(query.attributed)
-  const inRange = (at: number) => (query.from === undefined || at >= query.from) && (query.to === undefined || at < query.to)
+  const inRange = withinRange(query)
   const attribution = new Map<string, TouchCounts['attribution'][number]>()
   const flows = new Map<string, TouchCounts['flows'][number]>()
   return {

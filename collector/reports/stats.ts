@@ -81,3 +81,10 @@ export async function* runs<Row>(rows: AsyncIterable<Row>, keyOf: (row: Row) => 
 }
 
 export const DAY_MS = 86_400_000
+
+/** Whether a moment lies in a range (its start included, its end not; a missing bound is no bound). */
+export const withinRange = (range: { from?: number; to?: number }) => (at: number) =>
+  (range.from === undefined || at >= range.from) && (range.to === undefined || at < range.to)
+
+/** Orders text as a database does (by code unit), not by locale: ties in lists go by id this way. */
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
