@@ -242,7 +242,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   /**
    * A page of the people or companies list, found from indexes rather than by reading every owner
    * (see ownerPageFold for the definition): the stalled are each stage's furthest entries entered
-   * before the threshold, longest first, from stage_entries_by_site; the rest, most recently seen
+   * before the threshold, longest first, from stage_entries_furthest; the rest, most recently seen
    * first, by walking known people's sessions back from the latest end, each owner's first the
    * latest it has; those who came in a range are known people's sessions of the range. Only the
    * page's owners are then read whole.
@@ -256,7 +256,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
     const cameInRange = ranged
       ? new Set(reader.prepare(
           // A session ends no earlier than it starts: those of the range are among those ending after its start.
-          `SELECT DISTINCT ${column} FROM sessions INDEXED BY sessions_of_people_by_end
+          // Made distinct by the Set (at ten million events, 0.1 s sooner than SQLite's DISTINCT).
+          `SELECT ${column} FROM sessions INDEXED BY sessions_of_people_by_end
            WHERE site_id = @siteId AND ended_at >= @from AND started_at >= @from AND started_at < @to AND person_id IS NOT NULL AND ${column} IS NOT NULL`,
         ).pluck().all({ siteId, ...range(query) }) as string[])
       : undefined
@@ -270,29 +271,30 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       for (const id of atStage.iterate({ ...ofOwners, stage }) as Iterable<string>) if (listed(id)) total++
     }
 
-    // The stalled: an owner's furthest entry is the one with no next stage's time.
+    // The stalled: an owner's furthest entry is the one with no next stage's time, and those alone
+    // are in stage_entries_furthest, by stage and time of entry.
     const stalledStages = (stage === undefined ? query.stages : [stage]).filter((s) => s !== query.last)
     const stalledBefore = query.asOf - query.stalledAfterMs
-    const ofStalled = `FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @ownerType AND stage = @stage
-      AND entered_at < @stalledBefore AND next_at IS NULL`
+    const ofStalled = `FROM stage_entries INDEXED BY stage_entries_furthest
+      WHERE site_id = @siteId AND journey = @journey AND owner_type = @ownerType AND stage = @stage AND entered_at < @stalledBefore AND next_at IS NULL`
+    const longest = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
     let stalled = 0
     const first: { id: string; at: number }[] = []
     for (const s of stalledStages) {
       const params = { ...ofOwners, stage: s, stalledBefore }
       if (!cameInRange) {
         stalled += reader.prepare(`SELECT count(*) ${ofStalled}`).pluck().get(params) as number
-        const longest = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
         for (const [id, at] of longest.all({ ...params, limit }) as [string, number][]) first.push({ id, at })
         continue
       }
-      // In a range, every stalled owner is checked against those who came in it: read as one JSON
-      // array in no order (at ten million events, a third of the time of a row each, in order).
-      const all = JSON.parse(reader.prepare(`SELECT json_group_array(json_array(owner_id, entered_at)) ${ofStalled}`).pluck().get(params) as string) as [string, number][]
-      for (const [id, at] of all)
-        if (cameInRange.has(id)) {
-          stalled++
-          first.push({ id, at })
-        }
+      // In a range, every stalled owner is checked against those who came in it: their ids read as
+      // one JSON array in no order (at ten million events, half the time of one in order, and a
+      // third of a row each); then the longest stalled of those found, in the index's order.
+      const stalledIds = JSON.parse(reader.prepare(`SELECT json_group_array(owner_id) ${ofStalled}`).pluck().get(params) as string) as string[]
+      const found = stalledIds.filter((id) => cameInRange.has(id))
+      stalled += found.length
+      const longestFound = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} AND owner_id IN (SELECT value FROM json_each(@found)) ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
+      for (const [id, at] of longestFound.all({ ...params, found: JSON.stringify(found), limit }) as [string, number][]) first.push({ id, at })
     }
     const ids = first.sort((a, b) => a.at - b.at || compareText(a.id, b.id)).slice(0, limit).map((o) => o.id)
 

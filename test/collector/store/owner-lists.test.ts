@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ownerPageOf, type OwnerPage } from '../../../collector/reports/owners'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import type { OwnerListQuery, Store, StoredEvent } from '../../../collector/store/types'
+import { openSqliteStore } from '../../../collector/store/sqlite'
+import { BACK_TO_SCHEMA_15 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
@@ -77,5 +79,15 @@ describe('the SQLite store: the people and companies lists equal their definitio
     expect(stalled).toBeGreaterThan(10)
     expect(total).toBe(rows.length)
     expect(rows.at(-1)!.id).toBe('0-never-seen')
+  })
+
+  it('in a file an older Waymark wrote (schema 15, no index of furthest entries): the same pages once it opens', async () => {
+    const before = await Promise.all(cases.map(([, options]) => store.listPeople({ ...base(siteId), limit: 100, ...options }).then(shown)))
+    await store.close()
+    const older = new Database(held.path)
+    older.exec(BACK_TO_SCHEMA_15)
+    older.close()
+    store = held.store = openSqliteStore(held.path)
+    for (const [i, [, options]] of cases.entries()) expect(shown(await store.listPeople({ ...base(siteId), limit: 100, ...options }))).toEqual(before[i])
   })
 })
