@@ -278,6 +278,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
     const ofStalled = `FROM stage_entries INDEXED BY stage_entries_furthest
       WHERE site_id = @siteId AND journey = @journey AND owner_type = @ownerType AND stage = @stage AND entered_at < @stalledBefore AND next_at IS NULL`
     const longest = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
+    const longestFound = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} AND owner_id IN (SELECT value FROM json_each(@found)) ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
     let stalled = 0
     const first: { id: string; at: number }[] = []
     for (const s of stalledStages) {
@@ -293,7 +294,6 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const stalledIds = JSON.parse(reader.prepare(`SELECT json_group_array(owner_id) ${ofStalled}`).pluck().get(params) as string) as string[]
       const found = stalledIds.filter((id) => cameInRange.has(id))
       stalled += found.length
-      const longestFound = reader.prepare(`SELECT owner_id, entered_at ${ofStalled} AND owner_id IN (SELECT value FROM json_each(@found)) ORDER BY entered_at, owner_id LIMIT @limit`).raw(true)
       for (const [id, at] of longestFound.all({ ...params, found: JSON.stringify(found), limit }) as [string, number][]) first.push({ id, at })
     }
     const ids = first.sort((a, b) => a.at - b.at || compareText(a.id, b.id)).slice(0, limit).map((o) => o.id)
