@@ -80,12 +80,15 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
    */
   const live = (table: string, where: string) => `(SELECT * FROM ${db}.${table} FINAL WHERE ${where}) WHERE _deleted = 0`
 
+  /** The conditions that a column lies in a range (its start included, its end not; a missing bound is no bound). */
+  const rangeConditions = (column: string, range: { from?: number; to?: number }) => [
+    ...(range.from === undefined ? [] : [`${column} >= ${sqlNumber(range.from)}`]),
+    ...(range.to === undefined ? [] : [`${column} < ${sqlNumber(range.to)}`]),
+  ]
+
   /** The conditions on sessions of a site that started in a range (either end may be open). */
   const sessionsOfRange = (query: { siteId: string; from?: number; to?: number }) => {
-    const conditions = [`site_id = ${sqlString(query.siteId)}`]
-    if (query.from !== undefined) conditions.push(`started_at >= ${sqlNumber(query.from)}`)
-    if (query.to !== undefined) conditions.push(`started_at < ${sqlNumber(query.to)}`)
-    return conditions
+    return [`site_id = ${sqlString(query.siteId)}`, ...rangeConditions('started_at', query)]
   }
 
   /**
@@ -279,9 +282,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       const ofVisitors: string[] = []
       if (query.personId) ofVisitors.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
       if (query.visitorId) ofVisitors.push(`visitor_id = ${sqlString(query.visitorId)}`)
-      const conditions = [site, `kind != 'page_engagement'`, ...ofVisitors]
-      if (query.from !== undefined) conditions.push(`occurred_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`occurred_at < ${sqlNumber(query.to)}`)
+      const conditions = [site, `kind != 'page_engagement'`, ...ofVisitors, ...rangeConditions('occurred_at', query)]
       if (query.kinds) conditions.push(`kind IN ${sqlList(query.kinds)}`)
       // A page view's engagement (the largest reported, as on SQLite), joined on the server in the
       // same query: the page_engagement rows of the events read, aggregated once. Looked up a chunk
@@ -400,9 +401,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryTransitions(query) {
-      const conditions = [`moved = 1`]
-      if (query.from !== undefined) conditions.push(`entered_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`entered_at < ${sqlNumber(query.to)}`)
+      const conditions = [`moved = 1`, ...rangeConditions('entered_at', query)]
       const keyed = [`site_id = ${sqlString(query.siteId)}`]
       if (query.journey !== undefined) keyed.push(`journey = ${sqlString(query.journey)}`)
       if (query.stage !== undefined) keyed.push(`stage = ${sqlString(query.stage)}`)
@@ -442,9 +441,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
 
     async foldFormEvents(query, add) {
       // The columns the fold uses, and no join: a form event needs neither its person nor an engagement.
-      const conditions = [`site_id = ${sqlString(query.siteId)}`, `kind IN ${sqlList(FORM_KINDS)}`, 'is_bot = 0']
-      if (query.from !== undefined) conditions.push(`occurred_at >= ${sqlNumber(query.from)}`)
-      if (query.to !== undefined) conditions.push(`occurred_at < ${sqlNumber(query.to)}`)
+      const conditions = [`site_id = ${sqlString(query.siteId)}`, `kind IN ${sqlList(FORM_KINDS)}`, 'is_bot = 0', ...rangeConditions('occurred_at', query)]
       for await (const rows of paged(`SELECT kind, name, props FROM ${db}.events FINAL WHERE ${conditions.join(' AND ')}`))
         for (const r of rows) add({ kind: r.kind as FormEvent['kind'], name: r.name as string | null, props: r.props === null ? null : JSON.parse(r.props as string) })
     },
