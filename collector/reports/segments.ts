@@ -119,7 +119,9 @@ export async function segmentedStore(store: Store, siteId: string, journey: stri
       // Counted here from the segment's sessions: the store counts all of a site's.
       const counts = new Map<string, SessionSourceCount>()
       for await (const s of theirSessions(query)) {
-        const counted = { stage: s.stages[query.journey] ?? null, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign, sessions: 0 }
+        const stage = s.stages[query.journey]
+        if (!stage) continue
+        const counted = { stage, channel: s.channel, source: s.source, medium: s.medium, campaign: s.campaign, sessions: 0 }
         const key = JSON.stringify(Object.values(counted))
         ;(counts.get(key) ?? counts.set(key, counted).get(key)!).sessions++
       }

@@ -320,8 +320,7 @@ export interface OwnerStageTimes {
 
 /** How many sessions reached a stage (their furthest in one journey) from one source. */
 export interface SessionSourceCount {
-  /** Null: the session was outside the journey's scope. */
-  stage: string | null
+  stage: string
   channel: string
   source: string
   medium: string
@@ -435,8 +434,10 @@ export interface Store {
    */
   querySessionTouches(query: Pick<SessionQuery, 'siteId' | 'from' | 'to'>): AsyncIterable<SessionTouch>
   /**
-   * The sessions that started in the range, counted by their furthest stage in the journey and by
-   * channel, source, medium and campaign, in no set order: counted where the sessions are stored.
+   * The sessions that started in the range and reached a stage of the journey (those outside its
+   * scope are left out), counted by their furthest stage there and by channel, source, medium and
+   * campaign, in no set order; a store may give one group in several rows, which add up. Counted
+   * where the sessions are stored.
    */
   countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]>
   /**

@@ -365,7 +365,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
         `SELECT if(staged = 1, stage, NULL) AS reached, channel, source, medium, campaign, count() AS sessions
          FROM ${sessions} GLOBAL ANY LEFT JOIN ${reached} USING id GROUP BY reached, channel, source, medium, campaign`,
       )
-      return rows.map(({ reached, ...counted }) => ({ ...counted, stage: reached }))
+      return rows.flatMap(({ reached, ...counted }) => (reached === null ? [] : [{ ...counted, stage: reached }]))
     },
 
     async *queryPeople(query: OwnerQuery) {

@@ -10,7 +10,7 @@ import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, t
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventValues } from './event-rows'
-import { MIGRATIONS } from './migrations'
+import { MIGRATIONS, SESSION_SOURCES_BY_DAY } from './migrations'
 import { streamingQueries } from './queries'
 import { foldsFromThread } from './fold-thread'
 import { ownerFolds, type OwnerFold } from './owner-fold'
@@ -38,7 +38,7 @@ const siteFromRow = (r: SiteRow): Site => ({
 const DERIVATION_RULES = 3
 
 /** What a rebuild recomputes from the events, all of it: sessions, their stages, owners' stages, and what awaits a refold. */
-const JOURNEY_TABLES = ['session_stages', 'sessions', 'stage_entries', 'owner_stages', 'pending_visitors', 'pending_owners']
+const JOURNEY_TABLES = ['session_stages', 'sessions', 'stage_entries', 'owner_stages', 'pending_visitors', 'pending_owners', 'session_sources_by_day']
 
 /** Runs the migration steps this database has not run yet. */
 export function migrate(db: Database.Database): void {
@@ -328,16 +328,22 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   /**
    * Every site rebuilt: the journey tables are emptied whole (their pages freed at once, not row by
    * row) and refilled without their secondary indexes, each made again at the end by one sort
-   * instead of an insert per row at a random place (a rebuild writes them and reads none).
+   * instead of an insert per row at a random place (a rebuild writes them and reads none), and
+   * without the rollups' triggers, the rollups counted again at the end by one query each.
    */
   const refillingWhole = (refill: () => void) => {
+    const made = (type: 'index' | 'trigger') =>
+      db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?))`)
+        .all(type, JSON.stringify(JOURNEY_TABLES)) as { name: string; sql: string }[]
+    // The rollups' triggers go first: with them, each row deleted or written would be counted.
+    const [triggers, indexes] = [made('trigger'), made('index')]
+    for (const { name } of triggers) db.exec(`DROP TRIGGER ${name}`)
     for (const table of JOURNEY_TABLES) db.exec(`DELETE FROM ${table}`)
-    const indexes = db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(JOURNEY_TABLES)) as { name: string; sql: string }[]
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`)
     refill()
     for (const { sql } of indexes) db.exec(sql)
+    db.exec(`INSERT INTO session_sources_by_day ${SESSION_SOURCES_BY_DAY}`)
+    for (const { sql } of triggers) db.exec(sql)
   }
   const rebuild = db.transaction((siteIds: string[]) => {
     let visitors = 0

@@ -5,6 +5,27 @@
 export const FORM_EVENTS = "kind IN ('form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon') AND is_bot = 0"
 
 /**
+ * Sessions that reached a stage, by the journey, the UTC day they began, the stage and where they
+ * came from: the rows of the rollup the sources report counts whole days from (migration 17 is
+ * made of it, and a whole rebuild refills the rollup with it, so it never changes). A campaign is
+ * '' when there is none, so that no NULL splits a key.
+ */
+export const SESSION_SOURCES_BY_DAY = `
+  SELECT s.site_id, st.journey, s.started_at / 86400000, st.stage, s.channel, s.source, s.medium, coalesce(s.campaign, ''), count(*)
+  FROM sessions s JOIN session_stages st ON st.session_id = s.id WHERE st.stage IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`
+
+/**
+ * Adds `sign` (1 or -1) to the rollup for each session and stage row `from` finds: `session` and
+ * `stage` name them there (a trigger's NEW or OLD, or the table it reads the other from).
+ */
+const countSessions = (sign: 1 | -1, session: string, stage: string, from: string) => `
+    INSERT INTO session_sources_by_day (site_id, journey, day, stage, channel, source, medium, campaign, sessions)
+      SELECT ${session}.site_id, ${stage}.journey, ${session}.started_at / 86400000, ${stage}.stage, ${session}.channel,
+        ${session}.source, ${session}.medium, coalesce(${session}.campaign, ''), ${sign}
+      FROM ${from} AND ${stage}.stage IS NOT NULL
+      ON CONFLICT (site_id, journey, day, stage, channel, source, medium, campaign) DO UPDATE SET sessions = sessions + excluded.sessions;`
+
+/**
  * The schema as numbered steps. A database records the last step it ran in `user_version`;
  * opening it runs the steps after that, each in its own transaction. Never edit a step that has
  * shipped: add the next one.
@@ -363,5 +384,47 @@ export const MIGRATIONS: string[] = [
   // own next_at IS NULL (which SQLite needs to choose a partial index) without reading the table.
   `
   CREATE INDEX stage_entries_furthest ON stage_entries (site_id, journey, owner_type, stage, entered_at, next_at) WHERE next_at IS NULL;
+  `,
+  // 17: sessions by day, stage and source, kept by triggers as sessions and their stages are
+  // written, moved and deleted: the sources report counts whole days from these few rows and reads
+  // only a range's partial first and last days from the sessions. At ten million events, counting
+  // 30 days of sessions from the index by time took about 0.8 s. A session counts while both its
+  // row and its stage in the journey exist, whichever is written or deleted first. The triggers on
+  // stages skip what changes no count (most rows are written with no stage, then given one).
+  `
+  CREATE TABLE session_sources_by_day (
+    site_id TEXT NOT NULL,
+    journey TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL,
+    medium TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    sessions INTEGER NOT NULL,
+    PRIMARY KEY (site_id, journey, day, stage, channel, source, medium, campaign)
+  ) WITHOUT ROWID;
+  INSERT INTO session_sources_by_day ${SESSION_SOURCES_BY_DAY};
+  CREATE TRIGGER session_sources_new_stage AFTER INSERT ON session_stages WHEN NEW.stage IS NOT NULL BEGIN
+    ${countSessions(1, 's', 'NEW', 'sessions s WHERE s.id = NEW.session_id')}
+  END;
+  CREATE TRIGGER session_sources_gone_stage AFTER DELETE ON session_stages WHEN OLD.stage IS NOT NULL BEGIN
+    ${countSessions(-1, 's', 'OLD', 'sessions s WHERE s.id = OLD.session_id')}
+  END;
+  CREATE TRIGGER session_sources_moved_stage AFTER UPDATE OF session_id, journey, stage ON session_stages
+    WHEN OLD.stage IS NOT NEW.stage OR OLD.session_id != NEW.session_id OR OLD.journey != NEW.journey BEGIN
+    ${countSessions(-1, 's', 'OLD', 'sessions s WHERE s.id = OLD.session_id')}
+    ${countSessions(1, 's', 'NEW', 'sessions s WHERE s.id = NEW.session_id')}
+  END;
+  CREATE TRIGGER session_sources_new_session AFTER INSERT ON sessions BEGIN
+    ${countSessions(1, 'NEW', 'st', 'session_stages st WHERE st.session_id = NEW.id')}
+  END;
+  CREATE TRIGGER session_sources_gone_session AFTER DELETE ON sessions BEGIN
+    ${countSessions(-1, 'OLD', 'st', 'session_stages st WHERE st.session_id = OLD.id')}
+  END;
+  CREATE TRIGGER session_sources_moved_session AFTER UPDATE OF id, site_id, started_at, channel, source, medium, campaign ON sessions BEGIN
+    ${countSessions(-1, 'OLD', 'st', 'session_stages st WHERE st.session_id = OLD.id')}
+    ${countSessions(1, 'NEW', 'st', 'session_stages st WHERE st.session_id = NEW.id')}
+  END;
   `,
 ]

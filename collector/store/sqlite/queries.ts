@@ -7,6 +7,7 @@ import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, typ
 import { isStalled, listOrder, type OwnerPage } from '../../reports/owners'
 import { compareText } from '../../reports/stats'
 import { touchKey, type TouchCounts, type TouchQuery } from '../../reports/sources'
+import { DAY_MS } from '../../reports/stats'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
 import { FORM_EVENTS } from './migrations'
 import { readHere, readOnThread, type Read } from './read-thread'
@@ -122,6 +123,21 @@ const givenBounds = (query: { from?: number; to?: number }) => ({
   ...(query.to === undefined ? {} : { to: query.to }),
 })
 
+/**
+ * A range as the whole UTC days inside it, which a rollup by day answers, and the parts of days at
+ * its ends (at most two), which must be read from the rows themselves. Days are numbered from the
+ * epoch, as the rollups key them; a range within one day is all edge.
+ */
+export function wholeDaysOf(query: { from?: number; to?: number }): { days?: { fromDay: number; toDay: number }; edges: { from?: number; to?: number }[] } {
+  const fromDay = query.from === undefined ? Number.MIN_SAFE_INTEGER : Math.ceil(query.from / DAY_MS)
+  const toDay = query.to === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(query.to / DAY_MS)
+  if (fromDay >= toDay) return { edges: [{ from: query.from, to: query.to }] }
+  const edges = []
+  if (query.from !== undefined && query.from < fromDay * DAY_MS) edges.push({ from: query.from, to: fromDay * DAY_MS })
+  if (query.to !== undefined && toDay * DAY_MS < query.to) edges.push({ from: toDay * DAY_MS, to: query.to })
+  return { days: { fromDay, toDay }, edges }
+}
+
 /** Both ends of a range when either is given, so one condition can test it. */
 const range = (query: { from?: number; to?: number }) =>
   query.from === undefined && query.to === undefined
@@ -161,6 +177,13 @@ export const sessionFromRow = (r: Row): SessionRecord => ({
  * what it returns reflects every event committed before it was called.
  */
 export function streamingQueries(reader: Database.Database, catchUp: () => void) {
+  // Rows that count no session are left in the rollup when sessions move on (deleting them would
+  // cost every move a statement more), and left out here.
+  const sessionSourcesOfDays = reader.prepare(
+    `SELECT stage, channel, source, medium, nullif(campaign, '') AS campaign, sum(sessions) AS sessions FROM session_sources_by_day
+     WHERE site_id = @siteId AND journey = @journey AND day >= @fromDay AND day < @toDay
+     GROUP BY stage, channel, source, medium, campaign HAVING sum(sessions) > 0`,
+  )
   // The funnel's reads, each a range of stage_entries_by_site (site, journey, kind of owner, stage,
   // time entered, time the next stage was entered) and nothing else. Owners enter a journey's
   // stages in order (reaching one enters those before it at the same moment), so an entry is its
@@ -405,16 +428,22 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]> {
       catchUp()
-      const { conditions, params } = where([
-        ['s.site_id = @siteId', { siteId: query.siteId }],
-        ['s.started_at >= @from', { from: query.from }],
-        ['s.started_at < @to', { to: query.to }],
-      ])
-      return reader.prepare(
-        `SELECT st.stage, s.channel, s.source, s.medium, s.campaign, count(*) AS sessions
-         FROM sessions s LEFT JOIN session_stages st ON st.session_id = s.id AND st.journey = @journey
-         WHERE ${conditions} GROUP BY st.stage, s.channel, s.source, s.medium, s.campaign`,
-      ).all({ ...params, journey: query.journey }) as SessionSourceCount[]
+      const { days, edges } = wholeDaysOf(query)
+      const counted: SessionSourceCount[] = []
+      if (days) counted.push(...(sessionSourcesOfDays.all({ siteId: query.siteId, journey: query.journey, ...days }) as SessionSourceCount[]))
+      for (const edge of edges) {
+        const { conditions, params } = where([
+          ['s.site_id = @siteId', { siteId: query.siteId }],
+          ['s.started_at >= @from', { from: edge.from }],
+          ['s.started_at < @to', { to: edge.to }],
+        ])
+        counted.push(...(reader.prepare(
+          `SELECT st.stage, s.channel, s.source, s.medium, s.campaign, count(*) AS sessions
+           FROM sessions s JOIN session_stages st ON st.session_id = s.id AND st.journey = @journey
+           WHERE ${conditions} AND st.stage IS NOT NULL GROUP BY st.stage, s.channel, s.source, s.medium, s.campaign`,
+        ).all({ ...params, journey: query.journey }) as SessionSourceCount[]))
+      }
+      return counted
     },
 
     async foldFormEvents(query: { siteId: string; from?: number; to?: number }, add: (event: FormEvent) => void) {
