@@ -10,7 +10,7 @@ import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, t
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventValues } from './event-rows'
-import { MIGRATIONS, SESSION_SOURCES_BY_DAY } from './migrations'
+import { FIRST_TOUCH_FLOWS_BY_DAY, MIGRATIONS, SESSION_SOURCES_BY_DAY, TOUCHES_BY_DAY } from './migrations'
 import { streamingQueries } from './queries'
 import { foldsFromThread } from './fold-thread'
 import { ownerFolds, type OwnerFold } from './owner-fold'
@@ -38,7 +38,10 @@ const siteFromRow = (r: SiteRow): Site => ({
 const DERIVATION_RULES = 3
 
 /** What a rebuild recomputes from the events, all of it: sessions, their stages, owners' stages, and what awaits a refold. */
-const JOURNEY_TABLES = ['session_stages', 'sessions', 'stage_entries', 'owner_stages', 'pending_visitors', 'pending_owners', 'session_sources_by_day']
+const JOURNEY_TABLES = [
+  'session_stages', 'sessions', 'stage_entries', 'owner_stages', 'pending_visitors', 'pending_owners',
+  'session_sources_by_day', 'touches_by_day', 'first_touch_flows_by_day',
+]
 
 /** Runs the migration steps this database has not run yet. */
 export function migrate(db: Database.Database): void {
@@ -343,9 +346,14 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     refill()
     for (const { sql } of indexes) db.exec(sql)
     db.exec(`INSERT INTO session_sources_by_day ${SESSION_SOURCES_BY_DAY}`)
+    db.exec(`INSERT INTO touches_by_day ${TOUCHES_BY_DAY}`)
+    db.exec(`INSERT INTO first_touch_flows_by_day ${FIRST_TOUCH_FLOWS_BY_DAY}`)
     for (const { sql } of triggers) db.exec(sql)
   }
   const rebuild = db.transaction((siteIds: string[]) => {
+    // What the rollups of touches take as each journey's first stage, as configured now.
+    db.exec('DELETE FROM journey_first_stages')
+    for (const journey of config.journeys) db.prepare('INSERT INTO journey_first_stages (journey, stage) VALUES (?, ?)').run(journey.name, journey.stages[0].name)
     let visitors = 0
     const refill = () => {
       for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId)).visitors

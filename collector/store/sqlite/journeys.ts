@@ -65,9 +65,10 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     updateSessionStage: db.prepare('UPDATE session_stages SET stage = ?, score = ? WHERE session_id = ? AND journey = ?'),
     deleteEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ?'),
     deleteOwnerStages: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ?'),
+    // The entry holds its session's source, for the rollups of touches (see migration 18).
     insertEntry: db.prepare(
-      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, moved, moved_from, next_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, moved, moved_from, next_at, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT source FROM sessions WHERE id = ?))`,
     ),
     insertOwnerStage: db.prepare('INSERT OR REPLACE INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
     storedEntries: db.prepare(
@@ -125,7 +126,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       if (!rebuilding) statements.deleteJourneyEntries.run(...key)
       const nextAt = nextEntryTimes(journey, rows)
       rows.forEach((e, i) =>
-        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom, nextAt[i]),
+        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom, nextAt[i], e.sessionId),
       )
     }
     const stored = rebuilding ? undefined : (statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined)

@@ -108,24 +108,16 @@ const byFold: Counter = async (owners, query) => {
   return fold.result()
 }
 
-/** SQLite's own counting, over the owners' entries and their sessions stored in a real file. */
+/** SQLite's own counting, over the owners' entries stored in a real file (each holds its session's source, as the store writes it). */
 const bySqlite: Counter = (owners, query) =>
   readStoredRows(
     (db) => {
       const insertEntry = db.prepare(
-        `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, next_at) VALUES ('site', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      // A touch without a source is an entry whose session is not there.
-      const insertSession = db.prepare(
-        `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, pageviews, events, conversions, entry_url, entry_path, exit_path, source, medium, channel, engaged_ms, engaged, arrival_key)
-         VALUES (?, 'site', 'v', 0, 0, 1, 1, 0, '/', '/', '/', ?, '(none)', 'Direct', 0, 0, 'k')`,
+        `INSERT INTO stage_entries (site_id, owner_type, owner_id, journey, stage, entered_at, session_id, channel, campaign, page, next_at, source) VALUES ('site', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       for (const { entries } of owners) {
         const next = nextEntryTimes(DEFAULT_JOURNEY, entries)
-        entries.forEach((e, i) => {
-          insertEntry.run(e.ownerType, e.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, next[i])
-          if (e.source !== null) insertSession.run(e.sessionId, e.source)
-        })
+        entries.forEach((e, i) => insertEntry.run(e.ownerType, e.ownerId, DEFAULT_JOURNEY.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, next[i], e.source))
       }
     },
     (store) => store.touchCounts('site', DEFAULT_JOURNEY.name, STAGES, query),
