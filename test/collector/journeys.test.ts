@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { addSite } from '../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../collector/stages/config'
 import { migrate, openSqliteStore } from '../../collector/store/sqlite'
-import { entryRows, transitionsFromEntries } from '../../collector/store/sqlite/journeys'
+import { changedEntries, entryRows, transitionsFromEntries, type StoredEntryRow } from '../../collector/store/sqlite/journeys'
 import { sessionize } from '../../collector/sessions/sessionize'
 import { companyProgress, ownerProgress, sessionProgress, type StageEntry } from '../../collector/stages/progress'
 import type { Store } from '../../collector/store/types'
@@ -222,5 +222,26 @@ describe('Stage transitions, kept on the entries they reached', () => {
       const company = companyProgress(DEFAULT_JOURNEY, everyonesEntries.slice(i, i + 7))
       expect(transitionsFromEntries(DEFAULT_JOURNEY, entryRows(company.entries, company.transitions))).toEqual(company.transitions)
     }
+  })
+})
+
+describe('An owner’s stored entries, rewritten only where they changed', () => {
+  const entry = (stage: string, at: number, nextAt: number | null, extra: Partial<StoredEntryRow> = {}): StoredEntryRow => ({
+    stage, at, sessionId: `s-${at}`, channel: 'Direct', campaign: null, page: '/', moved: 0, movedFrom: null, nextAt, ...extra,
+  })
+  const stored = [entry('awareness', 1, 5), entry('consideration', 5, null, { moved: 1, movedFrom: 'awareness' })]
+
+  it('writes nothing when the refold finds what is stored', () => {
+    expect(changedEntries(stored, stored.map((e) => ({ ...e })))).toEqual({ gone: [], added: [] })
+  })
+
+  it('writes the new stage and the one before it (its next stage’s time changed), and leaves the first', () => {
+    const moved = [entry('awareness', 1, 5), entry('consideration', 5, 9, { moved: 1, movedFrom: 'awareness' }), entry('decision', 9, null, { moved: 1, movedFrom: 'consideration' })]
+    expect(changedEntries(stored, moved)).toEqual({ gone: ['consideration'], added: moved.slice(1) })
+  })
+
+  it('deletes a stage no longer entered, and rewrites one entered by another session', () => {
+    const refolded = [entry('awareness', 1, null, { sessionId: 'earlier', channel: 'Email' })]
+    expect(changedEntries(stored, refolded)).toEqual({ gone: ['awareness', 'consideration'], added: refolded })
   })
 })

@@ -72,9 +72,10 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     ),
     insertOwnerStage: db.prepare('INSERT OR REPLACE INTO owner_stages (site_id, owner_type, owner_id, journey, stage, score) VALUES (?, ?, ?, ?, ?, ?)'),
     storedEntries: db.prepare(
-      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page, moved, moved_from AS movedFrom FROM stage_entries
+      `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page, moved, moved_from AS movedFrom, next_at AS nextAt FROM stage_entries
        WHERE owner_type = ? AND owner_id = ? AND journey = ?`,
     ),
+    deleteEntry: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ? AND journey = ? AND stage = ?'),
     storedOwnerStage: db.prepare('SELECT stage, score FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     deleteJourneyEntries: db.prepare('DELETE FROM stage_entries WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
     deleteJourneyOwnerStage: db.prepare('DELETE FROM owner_stages WHERE owner_type = ? AND owner_id = ? AND journey = ?'),
@@ -122,13 +123,12 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
   const writeOwner = (owner: Owner, journey: Journey, entries: StageEntry[], transitions: StageTransition[], stage: string | null, score: number) => {
     const key = [owner.type, owner.id, journey.name] as const
     const rows = entryRows(entries, transitions)
-    if (rebuilding || !sameEntries(statements.storedEntries.all(...key) as EntryRow[], rows)) {
-      if (!rebuilding) statements.deleteJourneyEntries.run(...key)
-      const nextAt = nextEntryTimes(journey, rows)
-      rows.forEach((e, i) =>
-        statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom, nextAt[i], e.sessionId),
-      )
-    }
+    const nextAt = nextEntryTimes(journey, rows)
+    const fresh = rows.map((e, i): StoredEntryRow => ({ ...e, nextAt: nextAt[i] }))
+    const { gone, added } = rebuilding ? { gone: [], added: fresh } : changedEntries(statements.storedEntries.all(...key) as StoredEntryRow[], fresh)
+    for (const stage of gone) statements.deleteEntry.run(...key, stage)
+    for (const e of added)
+      statements.insertEntry.run(owner.siteId, owner.type, owner.id, journey.name, e.stage, e.at, e.sessionId, e.channel, e.campaign, e.page, e.moved, e.movedFrom, e.nextAt, e.sessionId)
     const stored = rebuilding ? undefined : (statements.storedOwnerStage.get(...key) as { stage: string | null; score: number } | undefined)
     if (stored?.stage !== stage || stored.score !== score)
       statements.insertOwnerStage.run(owner.siteId, owner.type, owner.id, journey.name, stage, score)
@@ -280,17 +280,27 @@ export function nextEntryTimes(journey: Journey, entries: Pick<StageEntry, 'stag
   })
 }
 
-/** Whether two sets of an owner's stage entries for one journey say the same (in any order). */
-function sameEntries(stored: EntryRow[], fresh: EntryRow[]): boolean {
-  if (stored.length !== fresh.length) return false
-  const byStage = new Map(stored.map((e) => [e.stage, e]))
-  return fresh.every((e) => {
-    const s = byStage.get(e.stage)
-    return (
-      s !== undefined && s.at === e.at && same(s.sessionId, e.sessionId) && same(s.channel, e.channel) && same(s.campaign, e.campaign) &&
-      same(s.page, e.page) && s.moved === e.moved && same(s.movedFrom, e.movedFrom)
-    )
-  })
+/** A stage entry as the table holds it, with when the owner entered the journey's next stage. */
+export type StoredEntryRow = EntryRow & { nextAt: number | null }
+
+const sameEntry = (s: StoredEntryRow, e: StoredEntryRow) =>
+  s.at === e.at && same(s.sessionId, e.sessionId) && same(s.channel, e.channel) && same(s.campaign, e.campaign) &&
+  same(s.page, e.page) && s.moved === e.moved && same(s.movedFrom, e.movedFrom) && same(s.nextAt, e.nextAt)
+
+/**
+ * What an owner's refold changes in their stored entries for one journey, stage by stage: the
+ * stages whose stored entry goes (changed or no longer entered) and the fresh entries to write
+ * (changed or new). An owner who moves on usually changes two rows (the new stage, and the next
+ * stage's time on the one before), not all of them: each row written or deleted costs its
+ * indexes and the rollups' triggers. Pure.
+ */
+export function changedEntries(stored: StoredEntryRow[], fresh: StoredEntryRow[]): { gone: string[]; added: StoredEntryRow[] } {
+  const freshByStage = new Map(fresh.map((e) => [e.stage, e]))
+  const storedByStage = new Map(stored.map((e) => [e.stage, e]))
+  return {
+    gone: stored.filter((s) => !freshByStage.has(s.stage) || !sameEntry(s, freshByStage.get(s.stage)!)).map((s) => s.stage),
+    added: fresh.filter((e) => !storedByStage.has(e.stage) || !sameEntry(storedByStage.get(e.stage)!, e)),
+  }
 }
 
 /** An owner's way through a journey, from their stored place and entries (both engines store them alike). */

@@ -496,6 +496,8 @@ export const MIGRATIONS: string[] = [
   //   day and channel and the entry's stage, day and the day of the next stage's entry (-1: none
   //   yet). Owners enter stages in order, so an entry is the owner's furthest at a day's start
   //   exactly when it was entered before and the next was not: one entry an owner.
+  // - The two are kept by two triggers on insert and two on delete: one for an owner's first-stage entry,
+  //   which every other entry of theirs is keyed by, and one for the others.
   `
   CREATE TABLE journey_first_stages (journey TEXT PRIMARY KEY, stage TEXT NOT NULL);
   INSERT INTO journey_first_stages SELECT j.value ->> '$.name', j.value ->> '$.stages[0].name'
@@ -529,26 +531,34 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (site_id, journey, first_day, first_channel, stage, day, next_day)
   ) WITHOUT ROWID;
   INSERT INTO first_touch_flows_by_day ${FIRST_TOUCH_FLOWS_BY_DAY};
-  CREATE TRIGGER touches_new_entry AFTER INSERT ON stage_entries WHEN NEW.owner_type != 'company' BEGIN
+  CREATE TRIGGER touches_new_first_entry AFTER INSERT ON stage_entries
+    WHEN NEW.owner_type != 'company' AND NEW.stage = ${firstStageOf('NEW')} BEGIN
+    ${countTouches(1, 'NEW', 'NEW', '(SELECT 1) WHERE true')}
+    -- The owner's other entries now count by its touch, and all of them as its flows.
+    ${countTouches(-1, 'e', 'e', `${ownersEntries('e', 'NEW')} AND e.stage != NEW.stage`)}
+    ${countTouches(1, 'e', 'NEW', `${ownersEntries('e', 'NEW')} AND e.stage != NEW.stage`)}
+    ${countFlows(1, 'NEW', 'e', ownersEntries('e', 'NEW'))}
+  END;
+  CREATE TRIGGER touches_new_later_entry AFTER INSERT ON stage_entries
+    WHEN NEW.owner_type != 'company' AND NEW.stage IS NOT ${firstStageOf('NEW')} BEGIN
     ${countTouches(1, 'NEW', 'f', `(SELECT 1) LEFT JOIN stage_entries f ON f.owner_type = NEW.owner_type AND f.owner_id = NEW.owner_id
         AND f.journey = NEW.journey AND f.stage = ${firstStageOf('NEW')} WHERE true`)}
-    -- A first-stage entry: the owner's other entries now count by its touch, and all of them as its flows.
-    ${countTouches(-1, 'e', 'e', `${ownersEntries('e', 'NEW')} AND e.stage != NEW.stage AND NEW.stage = ${firstStageOf('NEW')}`)}
-    ${countTouches(1, 'e', 'NEW', `${ownersEntries('e', 'NEW')} AND e.stage != NEW.stage AND NEW.stage = ${firstStageOf('NEW')}`)}
-    ${countFlows(1, 'NEW', 'e', `${ownersEntries('e', 'NEW')} AND NEW.stage = ${firstStageOf('NEW')}`)}
-    -- Another entry: a flow of the owner's first-stage entry, if they have one.
-    ${countFlows(1, 'f', 'NEW', `${ownersEntries('f', 'NEW')} AND f.stage = ${firstStageOf('NEW')} AND NEW.stage != f.stage`)}
+    ${countFlows(1, 'f', 'NEW', `${ownersEntries('f', 'NEW')} AND f.stage = ${firstStageOf('NEW')}`)}
   END;
-  CREATE TRIGGER touches_gone_entry AFTER DELETE ON stage_entries WHEN OLD.owner_type != 'company' BEGIN
+  CREATE TRIGGER touches_gone_first_entry AFTER DELETE ON stage_entries
+    WHEN OLD.owner_type != 'company' AND OLD.stage = ${firstStageOf('OLD')} BEGIN
+    ${countTouches(-1, 'OLD', 'OLD', '(SELECT 1) WHERE true')}
+    -- The owner's other entries count by their own touch again, and none of them as its flows.
+    ${countTouches(-1, 'e', 'OLD', ownersEntries('e', 'OLD'))}
+    ${countTouches(1, 'e', 'e', ownersEntries('e', 'OLD'))}
+    ${countFlows(-1, 'OLD', 'e', ownersEntries('e', 'OLD'))}
+    ${countFlows(-1, 'OLD', 'OLD', '(SELECT 1) WHERE true')}
+  END;
+  CREATE TRIGGER touches_gone_later_entry AFTER DELETE ON stage_entries
+    WHEN OLD.owner_type != 'company' AND OLD.stage IS NOT ${firstStageOf('OLD')} BEGIN
     ${countTouches(-1, 'OLD', 'f', `(SELECT 1) LEFT JOIN stage_entries f ON f.owner_type = OLD.owner_type AND f.owner_id = OLD.owner_id
         AND f.journey = OLD.journey AND f.stage = ${firstStageOf('OLD')} WHERE true`)}
-    -- A first-stage entry: the owner's other entries count by their own touch again, and none as its flows.
-    ${countTouches(-1, 'e', 'OLD', `${ownersEntries('e', 'OLD')} AND OLD.stage = ${firstStageOf('OLD')}`)}
-    ${countTouches(1, 'e', 'e', `${ownersEntries('e', 'OLD')} AND OLD.stage = ${firstStageOf('OLD')}`)}
-    ${countFlows(-1, 'OLD', 'e', `${ownersEntries('e', 'OLD')} AND OLD.stage = ${firstStageOf('OLD')}`)}
-    ${countFlows(-1, 'OLD', 'OLD', `(SELECT 1) WHERE OLD.stage = ${firstStageOf('OLD')}`)}
-    -- Another entry: no longer a flow of the owner's first-stage entry.
-    ${countFlows(-1, 'f', 'OLD', `${ownersEntries('f', 'OLD')} AND f.stage = ${firstStageOf('OLD')} AND OLD.stage != f.stage`)}
+    ${countFlows(-1, 'f', 'OLD', `${ownersEntries('f', 'OLD')} AND f.stage = ${firstStageOf('OLD')}`)}
   END;
   `,
 ]
