@@ -10,7 +10,8 @@ import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, t
 import { sqliteAlerts } from './alerts'
 import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventValues } from './event-rows'
-import { FIRST_TOUCH_FLOWS_BY_DAY, MIGRATIONS, SESSION_SOURCES_BY_DAY, TOUCHES_BY_DAY } from './migrations'
+import { MIGRATIONS } from './migrations'
+import { rollupsOfFolds } from './rollups'
 import { streamingQueries } from './queries'
 import { foldsFromThread } from './fold-thread'
 import { ownerFolds, type OwnerFold } from './owner-fold'
@@ -332,9 +333,9 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
    * Every site rebuilt: the journey tables are emptied whole (their pages freed at once, not row by
    * row) and refilled without their secondary indexes, each made again at the end by one sort
    * instead of an insert per row at a random place (a rebuild writes them and reads none), and
-   * without the rollups' triggers, the rollups counted again at the end by one query each.
+   * without the rollups' triggers, the rollups counted from the folds as they are stored (rollups.ts).
    */
-  const refillingWhole = (refill: () => void) => {
+  const refillingWhole = (refill: (onStored: (fold: OwnerFold) => void) => void) => {
     const made = (type: 'index' | 'trigger') =>
       db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?))`)
         .all(type, JSON.stringify(JOURNEY_TABLES)) as { name: string; sql: string }[]
@@ -343,11 +344,10 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     for (const { name } of triggers) db.exec(`DROP TRIGGER ${name}`)
     for (const table of JOURNEY_TABLES) db.exec(`DELETE FROM ${table}`)
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`)
-    refill()
+    const rollups = rollupsOfFolds(config)
+    refill((fold) => rollups.add(fold))
     for (const { sql } of indexes) db.exec(sql)
-    db.exec(`INSERT INTO session_sources_by_day ${SESSION_SOURCES_BY_DAY}`)
-    db.exec(`INSERT INTO touches_by_day ${TOUCHES_BY_DAY}`)
-    db.exec(`INSERT INTO first_touch_flows_by_day ${FIRST_TOUCH_FLOWS_BY_DAY}`)
+    rollups.write(db)
     for (const { sql } of triggers) db.exec(sql)
   }
   const rebuild = db.transaction((siteIds: string[]) => {
@@ -355,8 +355,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     db.exec('DELETE FROM journey_first_stages')
     for (const journey of config.journeys) db.prepare('INSERT INTO journey_first_stages (journey, stage) VALUES (?, ?)').run(journey.name, journey.stages[0].name)
     let visitors = 0
-    const refill = () => {
-      for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId)).visitors
+    const refill = (onStored?: (fold: OwnerFold) => void) => {
+      for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId), onStored).visitors
     }
     if (siteIds.length === allSites().length) refillingWhole(refill)
     else {

@@ -213,8 +213,8 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
       storeSessions(events)
     },
 
-    /** Every session and stage of a site, recomputed from its owners' folds (see owner-fold.ts). */
-    rebuild(siteId: string, folds: Iterable<OwnerFold>) {
+    /** Every session and stage of a site, recomputed from its owners' folds (see owner-fold.ts), each given to `onStored` once stored. */
+    rebuild(siteId: string, folds: Iterable<OwnerFold>, onStored?: (fold: OwnerFold) => void) {
       db.prepare('DELETE FROM session_stages WHERE session_id IN (SELECT id FROM sessions WHERE site_id = ?)').run(siteId)
       db.prepare('DELETE FROM sessions WHERE site_id = ?').run(siteId)
       for (const table of ['stage_entries', 'owner_stages']) db.prepare(`DELETE FROM ${table} WHERE site_id = ?`).run(siteId)
@@ -224,6 +224,7 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
         let companies = 0
         for (const fold of folds) {
           storeFold(fold)
+          onStored?.(fold)
           if (fold.owner.type === 'company') companies++
           else owners++
         }
