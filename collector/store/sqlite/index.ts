@@ -38,7 +38,7 @@ const siteFromRow = (r: SiteRow): Site => ({
  */
 const DERIVATION_RULES = 3
 
-/** What a rebuild recomputes from the events, all of it: sessions, their stages, owners' stages, and what awaits a refold. */
+/** What a rebuild recomputes from the events, all of it: sessions, their stages, owners' stages, what awaits a refold, and the rollups of sources. */
 const JOURNEY_TABLES = [
   'session_stages', 'sessions', 'stage_entries', 'owner_stages', 'pending_visitors', 'pending_owners',
   'session_sources_by_day', 'touches_by_day', 'first_touch_flows_by_day',

@@ -7,8 +7,8 @@ export const FORM_EVENTS = "kind IN ('form_view', 'form_start', 'form_field', 'f
 /**
  * Sessions that reached a stage, by the journey, the UTC day they began, the stage and where they
  * came from: the rows of the rollup the sources report counts whole days from (migration 17 is
- * made of it, and a whole rebuild refills the rollup with it, so it never changes). A campaign is
- * '' when there is none, so that no NULL splits a key.
+ * made of it, so it never changes; the tests compare the rollup with it). A campaign is '' when
+ * there is none, so that no NULL splits a key.
  */
 export const SESSION_SOURCES_BY_DAY = `
   SELECT s.site_id, st.journey, s.started_at / 86400000, st.stage, s.channel, s.source, s.medium, coalesce(s.campaign, ''), count(*)
@@ -38,7 +38,7 @@ export const firstTouchOf = (first: string, entry: string) =>
 /** Which stage is a journey's first, for a trigger's entry (journey_first_stages follows the configuration). */
 const firstStageOf = (entry: string) => `(SELECT stage FROM journey_first_stages WHERE journey = ${entry}.journey)`
 
-/** The other entries of `entry`'s owner in its journey, as `alias`. */
+/** The entries of `entry`'s owner in its journey, as `alias` (in an AFTER trigger, `entry` among them once inserted). */
 const ownersEntries = (alias: string, entry: string) =>
   `stage_entries ${alias} WHERE ${alias}.owner_type = ${entry}.owner_type AND ${alias}.owner_id = ${entry}.owner_id AND ${alias}.journey = ${entry}.journey`
 
@@ -63,8 +63,8 @@ const countFlows = (sign: 1 | -1, first: string, entry: string, from: string) =>
 
 /**
  * The rows of the two rollups of stage entries, counted from the entries (migration 18 is made of
- * them, and a whole rebuild refills the rollups with them, so they never change). Companies' entries
- * are left out, as attribution and flows leave them out.
+ * them, so they never change; the tests compare the rollups with them). Companies' entries are left
+ * out, as attribution and flows leave them out.
  */
 export const TOUCHES_BY_DAY = `
   SELECT e.site_id, e.journey, e.stage, e.entered_at / 86400000, ${firstTouchOf('f', 'e').join(', ')}, ${touchOf('e').join(', ')}, count(*)

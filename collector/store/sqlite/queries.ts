@@ -176,9 +176,9 @@ export const sessionFromRow = (r: Row): SessionRecord => ({
  * what it returns reflects every event committed before it was called.
  */
 export function streamingQueries(reader: Database.Database, catchUp: () => void) {
-  // Rows that count no session are left in the rollup when sessions move on (deleting them would
-  // cost every move a statement more), and left out here.
-  // The attribution and flows of whole days, from the rollups of stage entries (migration 18).
+  // Whole days from the rollups of sources (migrations 17 and 18). Rows that count nothing are left
+  // in a rollup when what they counted moves on (deleting them would cost every move a statement
+  // more), and left out here.
   const touchesOfDays = reader.prepare(
     `SELECT stage, first_channel, first_source, nullif(first_campaign, ''), channel, source, nullif(campaign, ''), sum(owners) FROM touches_by_day
      WHERE site_id = @siteId AND journey = @journey AND stage IN (SELECT value FROM json_each(@attributed)) AND day >= @fromDay AND day < @toDay

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3'
+import { DAY_MS } from '../../reports/stats'
 import type { WaymarkConfig } from '../../stages/config'
 import type { StageEntry } from '../../stages/progress'
 import { nextEntryTimes } from './journeys'
 import { SESSION_COLUMNS, type OwnerFold } from './owner-fold'
 
-const DAY_MS = 86_400_000
 /** A time's UTC day as the rollups key it (SQLite's integer division of the time by a day). */
 const dayOf = (at: number) => Math.trunc(at / DAY_MS)
 
