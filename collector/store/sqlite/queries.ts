@@ -180,7 +180,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   // in a rollup when what they counted moves on (deleting them would cost every move a statement
   // more), and left out here.
   const touchesOfDays = reader.prepare(
-    `SELECT stage, first_channel, first_source, nullif(first_campaign, ''), channel, source, nullif(campaign, ''), sum(owners) FROM touches_by_day
+    `SELECT stage, first_channel, first_source, first_campaign, channel, source, campaign, sum(owners) FROM touches_by_day
      WHERE site_id = @siteId AND journey = @journey AND stage IN (SELECT value FROM json_each(@attributed)) AND day >= @fromDay AND day < @toDay
      GROUP BY stage, first_channel, first_source, first_campaign, channel, source, campaign HAVING sum(owners) > 0`,
   ).raw(true)
@@ -582,10 +582,14 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       // count how far people had gone by the range's end, which the rollup knows only at a day's start.
       const flowsByDay = days && (query.to === undefined || query.to % DAY_MS === 0)
       const attributed = JSON.stringify(query.attributed)
-      if (days) {
-        for (const [stage, firstChannel, firstSource, firstCampaign, channel, source, campaign, people] of touchesOfDays.all({ siteId, journey, ...days, attributed }) as [string, string, string, string | null, string, string, string | null, number][])
-          counts.attribution.push({ stage, people, firstTouch: { channel: firstChannel, source: firstSource, campaign: firstCampaign }, lastTouch: { channel, source, campaign } })
-      }
+      // A row of touches as both reads give it: each touch keyed as touchOf keys it ('' for no campaign).
+      const addAttribution = ([stage, firstChannel, firstSource, firstCampaign, channel, source, campaign, people]: unknown[]) =>
+        counts.attribution.push({
+          stage: stage as string, people: people as number,
+          firstTouch: { channel: firstChannel as string, source: firstSource as string, campaign: (firstCampaign as string) || null },
+          lastTouch: { channel: channel as string, source: source as string, campaign: (campaign as string) || null },
+        })
+      if (days) for (const row of touchesOfDays.all({ siteId, journey, ...days, attributed }) as unknown[][]) addAttribution(row)
       if (flowsByDay)
         for (const [channel, stage, people] of flowsOfDays.all({ siteId, journey, ...days }) as [string, string, number][]) counts.flows.push({ channel, stage, people })
 
@@ -602,8 +606,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           GROUP BY 1, 2, 3, 4, 5, 6, 7`).raw(true)
         for (const params of ofPeople)
           for (const stage of query.attributed)
-            for (const [, firstChannel, firstSource, firstCampaign, channel, source, campaign, people] of attribution.all({ ...params, stage, ...givenBounds(edge) }) as [string, string, string, string, string, string, string, number][])
-              counts.attribution.push({ stage, people, firstTouch: { channel: firstChannel, source: firstSource, campaign: firstCampaign || null }, lastTouch: { channel, source, campaign: campaign || null } })
+            for (const row of attribution.all({ ...params, stage, ...givenBounds(edge) }) as unknown[][]) addAttribution(row)
       }
       // Those whose first entry is in the range (or its first part-day), by its channel and how far
       // they had gone by the range's end: the furthest of their entries before it, from the owner index alone.
