@@ -568,9 +568,12 @@ export const MIGRATIONS: string[] = [
   // - The funnel counts the stalled (known people entered before a threshold, not moved on by the
   //   report's moment) from the furthest entries and from those whose next stage was entered at
   //   that moment or later, by its time: before, it read every entry of each stage to find them.
+  //   The kind of owner is in the key, not the condition: a partial index whose condition names a
+  //   column's value has SQLite prepare again, on every run, each statement that binds that column
+  //   (a delete of an owner's entries, with its triggers, took 120 µs instead of 6).
   `
   DROP INDEX events_of_forms_by_time;
   CREATE INDEX events_of_forms_by_time ON events (site_id, occurred_at, kind, name, props) WHERE ${FORM_EVENTS};
-  CREATE INDEX stage_entries_by_next ON stage_entries (site_id, journey, stage, next_at, entered_at) WHERE owner_type = 'person' AND next_at IS NOT NULL;
+  CREATE INDEX stage_entries_by_next ON stage_entries (site_id, journey, owner_type, stage, next_at, entered_at) WHERE next_at IS NOT NULL;
   `,
 ]
