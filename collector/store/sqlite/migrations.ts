@@ -576,4 +576,11 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX events_of_forms_by_time ON events (site_id, occurred_at, kind, name, props) WHERE ${FORM_EVENTS};
   CREATE INDEX stage_entries_by_next ON stage_entries (site_id, journey, owner_type, stage, next_at, entered_at) WHERE next_at IS NOT NULL;
   `,
+  // 20: known companies' sessions by company, so a company's activity (first and last seen, sessions,
+  // events) is one range of an index rather than every session of each of its people through their
+  // identities: at ten million events, the 50 rows of a page of the companies list took about 160 ms
+  // so. sessions.company_id is kept by the triggers of migration 14.
+  `
+  CREATE INDEX sessions_of_companies ON sessions (site_id, company_id, started_at, ended_at, events) WHERE company_id IS NOT NULL;
+  `,
 ]

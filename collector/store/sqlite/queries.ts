@@ -256,8 +256,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
   async function* companyRows(query: OwnerQuery & { ids?: string[] }): AsyncGenerator<CompanyRow> {
     catchUp()
-    const sessionsOfCompany = `FROM people pp JOIN identities i ON i.person_id = pp.id
-      JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id WHERE pp.company_id = c.id`
+    // Its people's sessions, each of which holds the company (kept by triggers as identities and people change).
+    const sessionsOfCompany = 'FROM sessions s INDEXED BY sessions_of_companies WHERE s.site_id = c.site_id AND s.company_id = c.id'
     const { conditions, params } = where([
       ['c.site_id = @siteId', { siteId: query.siteId }],
       ['c.id IN (SELECT value FROM json_each(@ids))', { ids: query.ids && JSON.stringify(query.ids) }],
