@@ -1,31 +1,58 @@
 // The dashboard's views as a marketer opens them: each view's reports over the dashboard's default
-// range, from 30 whole UTC days back on (here, 30 days back from a day of the data's rather than
-// from today). Run on its own over an existing store file, from a day given or 30 days before its
-// last session's: npx tsx bench/dashboard-views.ts path/to/waymark.db [2026-10-26]
+// range, from 30 whole UTC days back on (here, 30 days back from the data's last day rather than
+// from today), each view's reports at once as the page asks for them. Run on its own over an
+// existing store file, from a day given or 30 days before its last event's:
+// npx tsx bench/dashboard-views.ts path/to/waymark.db [2026-10-26]
 import Database from 'better-sqlite3'
+import { exportRows, parseExport } from '../collector/export/export'
 import { runReport } from '../collector/reports'
 import { DEFAULT_CONFIG } from '../collector/stages/config'
 import { openSqliteStore } from '../collector/store/sqlite'
 import type { Store } from '../collector/store/types'
 
 const DAY_MS = 86_400_000
-/** Each view, and the reports it asks for (the people view asks for two at once). */
-export const VIEW_REPORTS: Record<string, string[]> = { funnel: ['funnel'], 'sources and flows': ['sources'], forms: ['forms'], 'people and companies': ['people', 'companies'] }
+/** How long back the live view reads events (dashboard/views/live.ts). */
+const LIVE_MS = 30 * 60_000
+type Params = Record<string, string>
+
+/**
+ * Each view of the dashboard (dashboard/app.ts), and the reports it asks for with the parameters it
+ * adds: flows and sources read the same report, so they are one line; the people view asks for two
+ * reports at once and the accounts view for four.
+ */
+export const VIEW_REPORTS: Record<string, [report: string, params?: Params][]> = {
+  funnel: [['funnel']],
+  'sources and flows': [['sources']],
+  forms: [['forms']],
+  content: [['content']],
+  'calls to action': [['ctas']],
+  'people and companies': [['people', { limit: '100' }], ['companies', { limit: '100' }]],
+  accounts: [['accounts', { limit: '25' }], ['length'], ['paths', { limit: '8' }], ['cohorts']],
+}
 
 /** The day 30 days back from `at`'s, counted as the dashboard counts it (the day itself is the 30th). */
 export const thirtyDaysTo = (at: number) => new Date(Math.floor(at / DAY_MS) * DAY_MS - 29 * DAY_MS).toISOString().slice(0, 10)
 
-/** ms for each view's first call and a repeated one, from the day `from` on, as the dashboard asks. */
-export async function timeDashboardViews(store: Store, siteId: string, from: string) {
+/**
+ * ms for each view's first call and a repeated one, from the day `from` on, as the dashboard asks;
+ * and the live view's export of the events of the half hour before `lastAt` (the data's "now").
+ */
+export async function timeDashboardViews(store: Store, siteId: string, from: string, lastAt: number) {
   const views: Record<string, { first: number; repeated: number }> = {}
-  for (const [view, reports] of Object.entries(VIEW_REPORTS)) {
+  const timed = async (view: string, run: () => Promise<unknown>) => {
     const time = async () => {
       const begun = performance.now()
-      for (const name of reports) await runReport(store, DEFAULT_CONFIG, siteId, name, { from })
+      await run()
       return performance.now() - begun
     }
     views[view] = { first: await time(), repeated: await time() }
   }
+  for (const [view, reports] of Object.entries(VIEW_REPORTS))
+    await timed(view, () => Promise.all(reports.map(([name, params]) => runReport(store, DEFAULT_CONFIG, siteId, name, { from, ...params }))))
+  await timed('live', async () => {
+    const live = parseExport(siteId, DEFAULT_CONFIG, { dataset: 'events', format: 'ndjson', from: new Date(lastAt - LIVE_MS).toISOString() })
+    for await (const _ of exportRows(store, live));
+  })
   return views
 }
 
@@ -35,9 +62,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const store = openSqliteStore(path)
   const [site] = await store.listSites()
   const file = new Database(path, { readonly: true })
-  const from = process.argv[3] ?? thirtyDaysTo(file.prepare('SELECT max(started_at) FROM sessions WHERE site_id = ?').pluck().get(site.id) as number)
+  const lastAt = file.prepare('SELECT max(occurred_at) FROM events WHERE site_id = ?').pluck().get(site.id) as number
+  const from = process.argv[3] ?? thirtyDaysTo(lastAt)
   file.close()
-  const views = await timeDashboardViews(store, site.id, from)
+  const views = await timeDashboardViews(store, site.id, from, lastAt)
   console.log(`Dashboard views of ${site.domain} from ${from} on, first call and repeated:`)
   for (const [view, r] of Object.entries(views)) console.log(`  ${view.padEnd(22)} ${Math.round(r.first).toLocaleString('en-US').padStart(7)} ms ${Math.round(r.repeated).toLocaleString('en-US').padStart(7)} ms`)
   await store.close()

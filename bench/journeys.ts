@@ -45,6 +45,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     const { site } = await addSite(store, 'example.com')
     let events = 0
     let lastChunkAt = 0
+    let lastEventAt = 0
     let busy = 0
     for (let chunk = 0; events < targetEvents; chunk++) {
       const generated = generateTraffic({ siteId: site.id, visitors: VISITORS_PER_CHUNK, seed: 1000 + chunk, start: Date.UTC(2026, 0, 1) + chunk * 86_400_000, days: 20 }).events
@@ -55,8 +56,9 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
       busy += performance.now() - started
       events += generated.length
       lastChunkAt = Date.UTC(2026, 0, 1) + chunk * 86_400_000
+      for (const event of generated) lastEventAt = Math.max(lastEventAt, event.occurredAt)
     }
-    return { store, dir, path, events, lastChunkAt, perSecond: events / (busy / 1000) }
+    return { store, dir, path, events, lastChunkAt, lastEventAt, perSecond: events / (busy / 1000) }
   }
 
   const baseline = await run(false)
@@ -92,7 +94,7 @@ export async function benchJourneys(targetEvents: number): Promise<JourneyBench>
     }
     reports[name] = { first: await time(), repeated: await time() }
   }
-  const views = await timeDashboardViews(maintained.store, siteId, thirtyDaysTo(maintained.lastChunkAt))
+  const views = await timeDashboardViews(maintained.store, siteId, thirtyDaysTo(maintained.lastChunkAt), maintained.lastEventAt)
   await maintained.store.close()
   const bytes = statSync(maintained.path).size
   rmSync(maintained.dir, { recursive: true, force: true })
