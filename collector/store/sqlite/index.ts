@@ -353,7 +353,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const rebuild = db.transaction((siteIds: string[]) => {
     // What the rollups of touches take as each journey's first stage, as configured now.
     db.exec('DELETE FROM journey_first_stages')
-    for (const journey of config.journeys) db.prepare('INSERT INTO journey_first_stages (journey, stage) VALUES (?, ?)').run(journey.name, journey.stages[0].name)
+    const firstStage = db.prepare('INSERT INTO journey_first_stages (journey, stage) VALUES (?, ?)')
+    for (const journey of config.journeys) firstStage.run(journey.name, journey.stages[0].name)
     let visitors = 0
     const refill = (onStored?: (fold: OwnerFold) => void) => {
       for (const siteId of siteIds) visitors += journeys.rebuild(siteId, foldsOf(siteId), onStored).visitors

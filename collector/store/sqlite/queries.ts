@@ -628,8 +628,9 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           GROUP BY 1, 3`
         const stageParams = Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage]))
         const end = query.to === undefined ? {} : { end: query.to }
+        const flowsOf = reader.prepare(flows).raw(true)
         for (const params of ofPeople)
-          for (const [channel, people, reached] of reader.prepare(flows).raw(true).all({ ...params, ...stageParams, ...givenBounds(firstIn), ...end }) as [string | null, number, number][])
+          for (const [channel, people, reached] of flowsOf.all({ ...params, ...stageParams, ...givenBounds(firstIn), ...end }) as [string | null, number, number][])
             counts.flows.push({ channel: channel ?? 'unknown', stage: stages[reached], people })
       }
       return counts
