@@ -2,7 +2,8 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { CONTENT_TYPES } from './export/formats'
 import { exportFileName, exportRows, parseExport } from './export/export'
-import { NotFound, runReport } from './reports'
+import { NotFound } from './reports'
+import { ReportFailed, type ReportRunner } from './reports/threads'
 import { personRef, RequestError } from './request-params'
 import type { FindSiteBySecret } from './sites'
 import type { WaymarkConfig } from './stages/config'
@@ -31,6 +32,7 @@ async function access(store: Store, findBySecret: FindSiteBySecret, c: Context, 
 function answerError(c: Context, error: unknown) {
   if (error instanceof NotFound) return c.json({ error: error.message }, 404)
   if (error instanceof RequestError) return c.json({ error: error.message }, 400)
+  if (error instanceof ReportFailed) return c.json({ error: error.message }, 503)
   throw error
 }
 
@@ -49,7 +51,7 @@ function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array
 }
 
 /** Exports and reports for analysts and marketers behind a site's read token; erasure behind its admin token. */
-export function readApi(store: Store, config: WaymarkConfig, findBySecret: FindSiteBySecret) {
+export function readApi(store: Store, config: WaymarkConfig, findBySecret: FindSiteBySecret, reports: ReportRunner) {
   const api = new Hono<{ Variables: { site: Site } }>()
   const guard = (kind: 'readToken' | 'adminToken') => async (c: Context, next: () => Promise<void>) => {
     c.header('Cache-Control', 'private, no-store')
@@ -95,7 +97,7 @@ export function readApi(store: Store, config: WaymarkConfig, findBySecret: FindS
   api.get('/reports/:report', async (c) => {
     const site = c.get('site')
     try {
-      return c.json(await runReport(store, config, site.id, c.req.param('report'), c.req.query()))
+      return c.body(await reports.run(site.id, c.req.param('report'), c.req.query()), 200, { 'Content-Type': 'application/json' })
     } catch (error) {
       return answerError(c, error)
     }

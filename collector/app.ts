@@ -1,6 +1,7 @@
 import type { Context, Next } from 'hono'
 import { Hono } from 'hono'
 import { readApi } from './api'
+import { reportsHere, type ReportRunner } from './reports/threads'
 import { LIMITS } from '../shared/limits'
 import { BodyTooLarge, incomingOf, privacySignal, readBody } from './body'
 import { DEFAULT_RATE_LIMITS, loopLag, MAX_LOOP_LAG_MS, MAX_PENDING_EVENTS, tokenBuckets, type RateLimits } from './ingest/admission'
@@ -31,6 +32,8 @@ export interface AppParts {
   lifecycle?: { stopping: boolean }
   /** Acknowledge bots' events without storing them (default: store them, out of sessions and journeys). */
   dropBots?: boolean
+  /** Where reports run (default: in this process; the collector gives a SQLite file's reports threads of their own). */
+  reports?: ReportRunner
 }
 
 /** The client's address, for rate limiting only: it is never stored. */
@@ -52,7 +55,7 @@ function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: stri
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, dashboard, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false }: AppParts): Hono {
+export function createApp({ store, commits, snippet, dashboard, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false, reports = reportsHere(store, config, () => store.now()) }: AppParts): Hono {
   const app = new Hono()
   app.use('*', async (c, next) => {
     if (!lifecycle.stopping) return next()
@@ -153,7 +156,7 @@ export function createApp({ store, commits, snippet, dashboard, config, limits =
   }
 
   const findBySecret = siteBySecret(store)
-  app.route('/api', readApi(store, config, findBySecret))
+  app.route('/api', readApi(store, config, findBySecret, reports))
   app.route('/v1', segmentApi(commits, findSite, findBySecret, siteQuota, () => store.now()))
 
   app.get('/healthz', (c) => c.text('ok'))

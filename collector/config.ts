@@ -21,6 +21,10 @@ export interface CollectorConfig {
   dropBots: boolean
   /** WAYMARK_MAX_LAG_MS: event-loop lag past which batches get 503. */
   maxLoopLagMs: number
+  /** WAYMARK_REPORT_THREADS: how many reports of a SQLite file run at once, each on a thread of its own. */
+  reportThreads: number | undefined
+  /** WAYMARK_REPORT_HEAP_MB: the memory each of those threads may use; a report that needs more is answered 503. */
+  reportHeapMb: number | undefined
 }
 
 export const DEFAULT_PORT = 8787
@@ -39,6 +43,14 @@ function rate(value: string | undefined, name: string, fallback: number): number
   if (value === undefined || value === '') return fallback
   const number = Number(value)
   if (!Number.isFinite(number) || number < 0) throw new Error(`${name} "${value}" must be a number of requests or events a second (0: no limit)`)
+  return number
+}
+
+/** A setting that must be a whole number of at least `least`; unset, the default decides. */
+function wholeNumber(value: string | undefined, name: string, what: string, least: number): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < least) throw new Error(`${name} "${value}" must be a whole number of ${what}, ${least} or more`)
   return number
 }
 
@@ -77,5 +89,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     trustProxy: env.WAYMARK_TRUST_PROXY === '1' || env.WAYMARK_TRUST_PROXY === 'true',
     dropBots: bots(env.WAYMARK_BOTS),
     maxLoopLagMs: rate(env.WAYMARK_MAX_LAG_MS, 'WAYMARK_MAX_LAG_MS', MAX_LOOP_LAG_MS) || Infinity,
+    reportThreads: wholeNumber(env.WAYMARK_REPORT_THREADS, 'WAYMARK_REPORT_THREADS', 'reports that may run at once', 1),
+    reportHeapMb: wholeNumber(env.WAYMARK_REPORT_HEAP_MB, 'WAYMARK_REPORT_HEAP_MB', 'megabytes of memory a report may use', 64),
   }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { hookProblem } from './alerts/hooks'
 import { startAlertWorker, type AlertWorkerOptions } from './alerts/worker'
 import { createApp } from './app'
+import { reportsHere, reportThreads } from './reports/threads'
 import type { RateLimits } from './ingest/admission'
 import { groupCommit } from './ingest/group-commit'
 import { applyRetention, RETENTION_EVERY_MS } from './retention'
@@ -35,6 +36,10 @@ export interface CollectorOptions {
   dropBots?: boolean
   /** Stage alerts' delivery: poll interval, timeout, backoff (defaults in ALERT_DEFAULTS). */
   alerts?: AlertWorkerOptions
+  /** Reports of a SQLite file run on threads of their own: at most this many at once (default DEFAULT_REPORT_THREADS). */
+  reportThreads?: number
+  /** The heap each report thread may use, in MB (default defaultReportHeapMb). */
+  reportHeapMb?: number
   /** This machine's clock, which a ClickHouse store's shared clock is kept against (tests set one that is off). */
   localClock?: () => number
   log?: (message: string) => void
@@ -52,10 +57,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const config = options.journeys ?? DEFAULT_CONFIG
   const commits = groupCommit<StoredEvent>((events) => store.appendEvents(events))
   const lifecycle = { stopping: false }
+  // A file's reports run beside intake, not in its way; ClickHouse's are the server's work.
+  const reports =
+    isClickHouse(options) || options.dbPath === ':memory:'
+      ? reportsHere(store, config, () => store.now())
+      : reportThreads(store, config, options.dbPath, { threads: options.reportThreads, heapMb: options.reportHeapMb })
   const app = createApp({
     store, commits, lifecycle, snippet: await loadSnippetAsset(), dashboard: await loadDashboardAsset(), config,
     limits: options.limits, trustProxy: options.trustProxy, maxPendingEvents: options.maxPendingEvents, maxLoopLagMs: options.maxLoopLagMs,
-    dropBots: options.dropBots,
+    dropBots: options.dropBots, reports,
   })
   const server = await new Promise<Server>((resolve, reject) => {
     // serve() makes a node:http server unless told to make another kind.
@@ -96,6 +106,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
           server.closeIdleConnections()
         })
         clearTimeout(grace)
+        await reports.close()
         await commits.drain()
         await alertsStopped
         await store.close()

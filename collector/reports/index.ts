@@ -1,6 +1,6 @@
 import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
-import type { CompanyRef, EventRecord, PersonRow, SessionRecord, SessionTouch, Store } from '../store/types'
+import type { CompanyRef, EventRecord, PersonRow, SessionRecord, SessionTouch, StoreReads } from '../store/types'
 import { requestsStage, type StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
@@ -57,7 +57,7 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
 const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 /** Reads what a report needs from the store and folds it; every number is computed from the stored data for the range. */
-export async function runReport(allOf: Store, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
+export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId: string, name: string, params: ReportParams, now = Date.now()) {
   const report = oneOf(name, REPORTS, 'report')
   const range = parseRange(params)
   const { journey, stage } = parseJourney(config, params)
@@ -297,7 +297,7 @@ export async function runReport(allOf: Store, config: WaymarkConfig, siteId: str
 }
 
 /** One person's or company's sessions, events and stage changes (all journeys), in order. */
-async function timelineOf(store: Store, config: WaymarkConfig, siteId: string, params: ReportParams, range: { from?: number; to?: number }) {
+async function timelineOf(store: StoreReads, config: WaymarkConfig, siteId: string, params: ReportParams, range: { from?: number; to?: number }) {
   const person = personRef(params)
   const companyRef: CompanyRef | undefined = params.company ? { id: params.company } : params.domain ? { domain: params.domain.trim().toLowerCase() } : undefined
   if (!person && !companyRef) throw new RequestError('say whose timeline: person (id), email or userId, or company (id) or domain')

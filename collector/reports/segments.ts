@@ -3,7 +3,7 @@ import { funnelCountsFold } from './funnel'
 import { FORM_KINDS, foldFormEventsFrom } from './forms'
 import { ownerPageOf } from './owners'
 import { touchCountsOf } from './sources'
-import type { SessionQuery, SessionSourceCount, Store } from '../store/types'
+import type { SessionQuery, SessionSourceCount, StoreReads } from '../store/types'
 
 /**
  * A segment: conditions on company traits (anything sent with `group`, or from a CRM) and person
@@ -83,7 +83,7 @@ export const describeSegment = (segment: Segment) =>
  * and their company passes the company tests; a company when it passes the company tests and,
  * if there are person tests, one of its people passes them. Every report runs unchanged on it.
  */
-export async function segmentedStore(store: Store, siteId: string, journey: string, segment: Segment): Promise<Store> {
+export async function segmentedStore(store: StoreReads, siteId: string, journey: string, segment: Segment): Promise<StoreReads> {
   const companyTraits = new Map<string, Record<string, unknown>>()
   for await (const company of store.queryCompanies({ siteId, journey })) companyTraits.set(company.id, company.traits)
   const companyPasses = (id: string | null) => !segment.company.length || (id !== null && passes(segment.company, companyTraits.get(id) ?? {}))

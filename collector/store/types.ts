@@ -397,6 +397,17 @@ export interface AlertLogEntry {
 }
 
 /**
+ * What reports read of a store: its reads alone, which a connection that only reads can answer
+ * (on SQLite, a report thread's; see reports/threads.ts).
+ */
+export type StoreReads = Pick<
+  Store,
+  | 'findPerson' | 'findCompany' | 'queryEvents' | 'querySessions' | 'querySessionTouches' | 'countSessionSources' | 'foldFormEvents'
+  | 'queryPeople' | 'queryCompanies' | 'listPeople' | 'listCompanies' | 'queryTransitions' | 'queryStageEntries' | 'queryStageTimes'
+  | 'funnelCounts' | 'touchCounts' | 'ownerJourney' | 'peopleAsOf' | 'stageCounts'
+>
+
+/**
  * Where events and sites live. Narrow on purpose, so that a server database can stand beside
  * SQLite: everything else in the collector speaks to this and to nothing below it.
  */

@@ -3,16 +3,16 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { LIMITS } from '../../../shared/limits'
 import { applyAlias, applyGroup, applyIdentify } from '../../identity/apply'
-import type { Company, IdentityGraph, Person } from '../../identity/types'
+import type { IdentityGraph } from '../../identity/types'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../stages/config'
-import type { Activity, CompanyRecord, CompanyRef, PersonRef, PersonRecord, Site, StageCount, Store, StoredEvent, TraitRecord } from '../types'
-import { journeyMaintenance, ownerJourneyFrom, stageCountsFrom, type EntryRow, type Owner } from './journeys'
+import type { PersonRef, Site, Store, StoredEvent } from '../types'
+import { journeyMaintenance, type Owner } from './journeys'
 import { sqliteAlerts } from './alerts'
-import { companyFromRow, personFromRow, sqliteIdentityGraph } from './identity-graph'
+import { sqliteIdentityGraph } from './identity-graph'
 import { EVENT_COLUMNS, eventValues } from './event-rows'
 import { MIGRATIONS } from './migrations'
 import { rollupsOfFolds } from './rollups'
-import { streamingQueries } from './queries'
+import { rowByRef, sqliteReads } from './reads'
 import { foldsFromThread } from './fold-thread'
 import { ownerFolds, type OwnerFold } from './owner-fold'
 
@@ -369,7 +369,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   })
   /** One transaction: everything of the person, then their company marked for recomputing. */
   const erase = db.transaction((siteId: string, ref: PersonRef) => {
-    const row = rowByRef('people', siteId, ref, db) as { id: string; company_id: string | null; user_id: string | null; email: string | null } | undefined
+    const row = rowByRef(db, 'people', siteId, ref) as { id: string; company_id: string | null; user_id: string | null; email: string | null } | undefined
     if (!row) return
     const visitors = JSON.stringify(db.prepare('SELECT visitor_id FROM identities WHERE site_id = ? AND person_id = ?').pluck().all(siteId, row.id))
     const ofVisitors = 'site_id = ? AND visitor_id IN (SELECT value FROM json_each(?))'
@@ -415,88 +415,18 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   const selectSite = db.prepare('SELECT * FROM sites WHERE id = ?')
   const selectSites = db.prepare('SELECT * FROM sites ORDER BY created_at')
 
-  const entriesOf = reader.prepare(
-    `SELECT stage, entered_at AS at, session_id AS sessionId, channel, campaign, page, moved, moved_from AS movedFrom FROM stage_entries
-     WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ? ORDER BY entered_at`,
-  )
-  const ownerStage = reader.prepare('SELECT stage, score FROM owner_stages WHERE site_id = ? AND owner_type = ? AND owner_id = ? AND journey = ?')
-  const stageCounts = reader.prepare(
-    `SELECT stage, sum(owner_type = 'person') AS people, sum(owner_type = 'visitor') AS visitors, sum(owner_type = 'company') AS companies
-     FROM stage_entries WHERE site_id = ? AND journey = ? GROUP BY stage`,
-  )
-  const visitorIds = reader.prepare('SELECT visitor_id FROM identities WHERE person_id = ? ORDER BY linked_at')
-  const traitRows = reader.prepare('SELECT key, value, set_at FROM traits WHERE subject_id = ? ORDER BY key')
-  const activity = reader.prepare(
-    `SELECT min(occurred_at) AS firstSeen, max(occurred_at) AS lastSeen, count(*) AS events FROM events
-     WHERE site_id = ? AND visitor_id IN (SELECT visitor_id FROM identities WHERE person_id = ?)`,
-  )
-  const companyById = reader.prepare('SELECT * FROM companies WHERE id = ?')
-  const peopleOfCompany = reader.prepare('SELECT * FROM people WHERE company_id = ? ORDER BY created_at')
-  const traitsOf = (subjectId: string): TraitRecord =>
-    Object.fromEntries(
-      (traitRows.all(subjectId) as { key: string; value: string; set_at: number }[]).map((r) => [
-        r.key,
-        { value: JSON.parse(r.value), setAt: r.set_at },
-      ]),
-    )
-  const activityOf = (person: Person) => activity.get(person.siteId, person.id) as Activity
-  /** A person or company by whichever key the reference gives (id, email, userId, domain or groupId). */
-  const REF_COLUMNS: Record<string, string> = { id: 'id', email: 'email', userId: 'user_id', domain: 'domain', groupId: 'group_id' }
-  const rowByRef = (table: 'people' | 'companies', siteId: string, ref: PersonRef | CompanyRef, connection = reader) => {
-    const [key, value] = Object.entries(ref)[0]
-    return connection.prepare(`SELECT * FROM ${table} WHERE site_id = ? AND ${REF_COLUMNS[key]} = ?`).get(siteId, value)
-  }
-  const readCompany = (id: string): Company | undefined => {
-    const row = companyById.get(id)
-    return row ? companyFromRow(row as Parameters<typeof companyFromRow>[0]) : undefined
-  }
-
   return {
     async appendEvents(events) {
       if (!events.length) return
       insertEvents(events)
       if (maintain) scheduleCatchUp()
     },
-    ...streamingQueries(reader, catchUp),
+    ...sqliteReads(reader, config, catchUp),
     ...alerts.store,
-    async findPerson(siteId, ref) {
-      const row = rowByRef('people', siteId, ref)
-      if (!row) return
-      const person = personFromRow(row as Parameters<typeof personFromRow>[0])
-      const company = person.companyId ? readCompany(person.companyId) : undefined
-      return {
-        ...person,
-        ...activityOf(person),
-        traits: traitsOf(person.id),
-        visitorIds: (visitorIds.all(person.id) as { visitor_id: string }[]).map((r) => r.visitor_id),
-        company: company ? { ...company, traits: traitsOf(company.id) } : null,
-      } satisfies PersonRecord
-    },
-    async findCompany(siteId, ref) {
-      const row = rowByRef('companies', siteId, ref)
-      if (!row) return
-      const company = companyFromRow(row as Parameters<typeof companyFromRow>[0])
-      const people = (peopleOfCompany.all(company.id) as Parameters<typeof personFromRow>[0][]).map(personFromRow)
-      return {
-        ...company,
-        traits: traitsOf(company.id),
-        people: people.map((person) => ({ ...person, ...activityOf(person), traits: traitsOf(person.id) })),
-      } satisfies CompanyRecord
-    },
     async settle() {
       catchUp()
     },
     now: () => Date.now(),
-    async ownerJourney(siteId, owner, journey) {
-      catchUp()
-      const args = [siteId, owner.type, owner.id, journey]
-      const current = ownerStage.get(...args) as { stage: string | null; score: number } | undefined
-      return ownerJourneyFrom(config, journey, current, entriesOf.all(...args) as EntryRow[])
-    },
-    async stageCounts(siteId, journey) {
-      catchUp()
-      return stageCountsFrom(config, journey, stageCounts.all(siteId, journey) as StageCount[])
-    },
     async rebuild(siteId) {
       return rebuild(siteId ? [siteId] : allSites())
     },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { describeSegment, parseSegment, passes, roleOf, ROLE_TRAITS, segmentedStore, type Segment } from '../../../collector/reports/segments'
 import { RequestError } from '../../../collector/request-params'
 import type {
-  CompanyRow, EventRecord, PersonRow, SessionRecord, SessionTouch, StageCount, StageEntryRecord, Store, TransitionRecord,
+  CompanyRow, EventRecord, PersonRow, SessionRecord, SessionTouch, StageCount, StageEntryRecord, StoreReads, TransitionRecord,
 } from '../../../collector/store/types'
 
 const segment = (params: Record<string, unknown>) => parseSegment(params)!
@@ -156,8 +156,8 @@ describe('segmentedStore', () => {
       { stage: 'awareness', people: 6, visitors: 1, companies: 3 },
       { stage: 'consideration', people: 0, visitors: 0, companies: 0 },
     ],
-    findSite: async (id: string) => (calls.push(`findSite ${id}`), undefined),
-  } as unknown as Store
+    findPerson: async (site: string, ref: { email: string }) => (calls.push(`findPerson ${site} ${ref.email}`), undefined),
+  } as unknown as StoreReads
 
   async function seen(s: Segment) {
     const narrowed = await segmentedStore(store, SITE, JOURNEY, s)
@@ -226,7 +226,7 @@ describe('segmentedStore', () => {
 
   it('passes everything else through to the store', async () => {
     const { narrowed } = await seen(segment({ 'person.role': 'cto' }))
-    await narrowed.findSite('x')
-    expect(calls).toEqual(['findSite x'])
+    await narrowed.findPerson(SITE, { email: 'x@example.com' })
+    expect(calls).toEqual([`findPerson ${SITE} x@example.com`])
   })
 })
