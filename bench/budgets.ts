@@ -76,7 +76,7 @@ export function budgetRows(f: Figures): BudgetRow[] {
     },
     {
       figure: `slowest dashboard view, last 30 days of ${fmt(f.journeyEvents)} events`,
-      measured: `${f.slowestView.name}: ${fmt(f.slowestView.ms)} ms`,
+      measured: `${f.slowestView.name}: ${Number.isFinite(f.slowestView.ms) ? `${fmt(f.slowestView.ms)} ms` : 'failed (out of its memory)'}`,
       budget: '< 1 s at 10 M events',
       anchor: '',
       holds: f.slowestView.ms >= 1000 ? false : atScale ? true : null,
