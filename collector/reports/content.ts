@@ -1,5 +1,5 @@
 import type { Journey } from '../stages/config'
-import type { EventRecord, StageEntryRecord } from '../store/types'
+import type { EventRecord, PageEvent, StageEntryRecord } from '../store/types'
 import { DAY_MS, percentile, rate, withinRange } from './stats'
 
 /** A page view or download assisted a conversion when it came at most this long before the owner entered the goal stage. */
@@ -119,7 +119,7 @@ export interface ContentOptions {
   limit: number
 }
 
-export type ContentEvent = Pick<EventRecord, 'kind' | 'name' | 'path' | 'occurredAt' | 'personId' | 'visitorId' | 'isBot' | 'scrollDepth' | 'engagedMs'>
+export type ContentEvent = PageEvent
 
 /**
  * Pages and downloaded files: who viewed them, how far they read, at what stage, and how often

@@ -124,7 +124,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const content = contentFold(journey, await entriesByOwner(), { ...range, goal, limit })
     // From 30 days before the range: what a converter early in the range read before converting.
     const from = shift(range.from, -INFLUENCE_WINDOW_MS)
-    for await (const event of store.queryEvents({ siteId, from, to: range.to, kinds: ['pageview', 'file_download'], sessionIds: false })) content.add(event)
+    await store.foldPageEvents({ siteId, from, to: range.to }, (event) => content.add(event))
     return { ...header, goal, ...content.result() }
   }
 
@@ -204,11 +204,10 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
       else ownerOf(key).sessions.push({ at: s.startedAt, channel: s.channel })
     }
     for (const key of cameBefore) owners.delete(key)
-    for await (const e of store.queryEvents({ siteId, to: range.to, kinds: ['pageview', 'file_download'], sessionIds: false })) {
-      if (e.isBot) continue
-      const item = e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}`
-      owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)?.content.push({ at: e.occurredAt, item })
-    }
+    await store.foldPageEvents({ siteId, to: range.to }, (e) => {
+      const owner = !e.isBot && owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)
+      if (owner) owner.content.push({ at: e.occurredAt, item: e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}` })
+    })
     const goalIndex = stageNames.indexOf(goal)
     for await (const { ownerType, ownerId, at } of stageTimes()) {
       const owner = owners.get(`${ownerType}:${ownerId}`)

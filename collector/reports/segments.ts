@@ -106,6 +106,7 @@ export async function segmentedStore(store: StoreReads, siteId: string, journey:
   return {
     ...store,
     queryEvents: (query) => only(store.queryEvents(query), isTheirs),
+    foldPageEvents: (query, add) => store.foldPageEvents(query, (event) => isTheirs(event) && add(event)),
     foldFormEvents: (query, add) => foldFormEventsFrom(only(store.queryEvents({ ...query, kinds: [...FORM_KINDS], sessionIds: false }), isTheirs), add),
     querySessions: theirSessions,
     querySessionTouches: (query) => only(store.querySessionTouches(query), isTheirs),

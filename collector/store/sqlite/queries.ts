@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord,
+  CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, PageEvent, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord,
   SessionSourceCount, SessionTouch, StageEntryRecord, StoredKind, TransitionQuery, TransitionRecord,
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
@@ -474,6 +474,25 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       const read = reader.prepare(`SELECT kind, name, props FROM events WHERE ${conditions} AND ${FORM_EVENTS}`).raw(true)
       for (const [kind, name, props] of read.iterate(params) as Iterable<[StoredKind, string | null, string | null]>)
         add({ kind, name, props: props === null ? null : JSON.parse(props) })
+    },
+
+    async foldPageEvents(query: { siteId: string; from?: number; to?: number }, add: (event: PageEvent) => void) {
+      catchUp()
+      const { conditions, params } = where([
+        ['e.site_id = @siteId', { siteId: query.siteId }],
+        ['e.occurred_at >= @from', { from: query.from }],
+        ['e.occurred_at < @to', { to: query.to }],
+      ])
+      const read = reader.prepare(
+        `SELECT e.kind, e.name, e.path, e.occurred_at, i.person_id, e.visitor_id, e.is_bot, e.scroll_depth, e.engaged_ms
+         FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.visitor_id = e.visitor_id
+         WHERE ${conditions} AND e.kind IN ('pageview', 'file_download')`,
+      ).raw(true)
+      for (const [kind, name, path, occurredAt, personId, visitorId, isBot, scrollDepth, engagedMs] of read.iterate(params) as Iterable<Value[]>)
+        add({
+          kind: kind as PageEvent['kind'], name: name as string | null, path: path as string, occurredAt: occurredAt as number, personId: personId as string | null,
+          visitorId: visitorId as string, isBot: isBot === 1, scrollDepth: scrollDepth as number | null, engagedMs: engagedMs as number | null,
+        })
     },
 
     queryPeople: (query: OwnerQuery) => peopleRows(query),
