@@ -1,5 +1,5 @@
 import type { Journey } from '../stages/config'
-import type { EventRecord, TransitionRecord } from '../store/types'
+import type { EventRecord, StageMove } from '../store/types'
 import { ownerOf, stageLookup, type OwnerStageEntries } from './content'
 import { DAY_MS, rate, withinRange } from './stats'
 
@@ -124,8 +124,9 @@ export function ctasFold(journey: Journey, entries: Map<string, OwnerStageEntrie
       if (clickSessions.has(session.id)) channels.set(session.id, session.channel)
     },
 
-    addTransition(transition: Pick<TransitionRecord, 'ownerType' | 'ownerId' | 'journey' | 'at'>) {
-      if (transition.ownerType === 'company' || transition.journey !== journey.name) return
+    /** A move of the journey's to a further stage. */
+    addTransition(transition: StageMove) {
+      if (transition.ownerType === 'company') return
       remember(stageMoves, `${transition.ownerType}:${transition.ownerId}`, transition.at)
     },
 

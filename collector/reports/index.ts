@@ -135,7 +135,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const to = shift(range.to, WENT_ON_WINDOW_MS)
     for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) ctas.add(event)
     for await (const session of store.querySessionTouches({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
-    for await (const transition of store.queryTransitions({ siteId, journey: journey.name, from: range.from, to })) ctas.addTransition(transition)
+    await store.foldStageMoves({ siteId, journey: journey.name, from: range.from, to }, (move) => ctas.addTransition(move))
     return { ...header, ...ctas.result() }
   }
 

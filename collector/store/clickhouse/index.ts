@@ -451,6 +451,11 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       for await (const event of store.queryEvents({ ...query, kinds: ['pageview', 'file_download'], sessionIds: false })) add(event)
     },
 
+    // Whole transitions with their sessions, as the report read them before.
+    async foldStageMoves(query, add) {
+      for await (const move of store.queryTransitions(query)) add(move)
+    },
+
     // Folded here from every owner as they are read, as the report did before.
     listPeople: (query) => ownerPageOf(store.queryPeople(query), query),
     listCompanies: (query) => ownerPageOf(store.queryCompanies(query), query),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type {
   CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, PageEvent, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery, SessionRecord,
-  SessionSourceCount, SessionTouch, StageEntryRecord, StoredKind, TransitionQuery, TransitionRecord,
+  SessionSourceCount, SessionTouch, StageEntryRecord, StageMove, StoredKind, TransitionQuery, TransitionRecord,
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
 import { isStalled, listOrder, type OwnerPage } from '../../reports/owners'
@@ -499,6 +499,20 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
     queryCompanies: (query: OwnerQuery) => companyRows(query),
     listPeople: (query: OwnerListQuery) => listPage(query, OWNER_LISTS.person, peopleRows),
     listCompanies: (query: OwnerListQuery) => listPage(query, OWNER_LISTS.company, companyRows),
+
+    async foldStageMoves(query: { siteId: string; journey: string; from?: number; to?: number }, add: (move: StageMove) => void) {
+      catchUp()
+      const { conditions, params } = where([
+        ['site_id = @siteId', { siteId: query.siteId }],
+        ['journey = @journey', { journey: query.journey }],
+        ['moved = 1', {}],
+        ['entered_at >= @from', { from: query.from }],
+        ['entered_at < @to', { to: query.to }],
+      ])
+      // The key columns and the time: all in stage_moves_by_site, so the table is not read.
+      const read = reader.prepare(`SELECT owner_type, owner_id, entered_at FROM stage_entries WHERE ${conditions}`).raw(true)
+      for (const [ownerType, ownerId, at] of read.iterate(params) as Iterable<[OwnerType, string, number]>) add({ ownerType, ownerId, at })
+    },
 
     async *queryTransitions(query: TransitionQuery): AsyncGenerator<TransitionRecord> {
       catchUp()
