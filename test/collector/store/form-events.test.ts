@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FORM_KINDS, foldFormEventsFrom, formsFold } from '../../../collector/reports/forms'
 import { FORM_EVENTS } from '../../../collector/store/sqlite/migrations'
 import type { FormEvent, StoredEvent, Store } from '../../../collector/store/types'
-import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
+import { rangesOf, removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
@@ -35,11 +35,7 @@ describe('the SQLite store: form events read by their own index', () => {
   })
   afterAll(() => removeStore(held))
 
-  it.each([
-    ['all time', {}],
-    ['a fortnight', { from: START + 3 * DAY, to: START + 17 * DAY }],
-    ['from a moment on', { from: START + 5 * DAY + 1 }],
-  ])('%s', async (_, range) => {
+  it.each(rangesOf(START))('%s', async (_, range) => {
     const indexed = formsFold()
     let read = 0
     await store.foldFormEvents({ siteId, ...range }, (event: FormEvent) => {

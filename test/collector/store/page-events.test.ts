@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PageEvent, StoredEvent, Store } from '../../../collector/store/types'
-import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
+import { rangesOf, removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
@@ -42,11 +42,7 @@ describe('the store: page views and downloads read as the content and paths repo
   })
   afterAll(() => removeStore(held))
 
-  it.each([
-    ['all time', {}],
-    ['a fortnight', { from: START + 3 * DAY, to: START + 17 * DAY }],
-    ['from a moment on', { from: START + 5 * DAY + 1 }],
-  ])('%s', async (_, range) => {
+  it.each(rangesOf(START))('%s', async (_, range) => {
     const folded: PageEvent[] = []
     await store.foldPageEvents({ siteId, ...range }, (event) => folded.push(event))
     const whole: PageEvent[] = []

@@ -6,9 +6,9 @@ import { addSite } from '../../../collector/sites'
 import { DEFAULT_CONFIG, type WaymarkConfig } from '../../../collector/stages/config'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { StageMove, Store } from '../../../collector/store/types'
+import { rangesOf } from '../../fixtures/store-file'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
-const DAY = 86_400_000
 const START = Date.UTC(2026, 2, 1)
 /** The default journey, and a second whose moves the first's reads must leave out. */
 const CONFIG: WaymarkConfig = {
@@ -37,11 +37,7 @@ describe('the SQLite store: moves through a journey, as who and when', () => {
 
   const inOrder = (a: StageMove, b: StageMove) => a.at - b.at || a.ownerType.localeCompare(b.ownerType) || a.ownerId.localeCompare(b.ownerId)
 
-  it.each([
-    ['all time', {}],
-    ['a fortnight', { from: START + 3 * DAY, to: START + 17 * DAY }],
-    ['from a moment on', { from: START + 5 * DAY + 1 }],
-  ])('%s', async (_, range) => {
+  it.each(rangesOf(START))('%s', async (_, range) => {
     for (const journey of ['b2b', 'pricing']) {
       const folded: StageMove[] = []
       await store.foldStageMoves({ siteId, journey, ...range }, (move) => folded.push(move))
