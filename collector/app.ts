@@ -55,7 +55,7 @@ function turnAway(c: Context, status: 429 | 503, retryAfter: number, error: stri
 }
 
 /** The collector's routes. Each one hands the request to a function that knows nothing of HTTP. */
-export function createApp({ store, commits, snippet, dashboard, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false, reports = reportsHere(store, config, () => store.now()) }: AppParts): Hono {
+export function createApp({ store, commits, snippet, dashboard, config, limits = DEFAULT_RATE_LIMITS, trustProxy = false, maxPendingEvents = MAX_PENDING_EVENTS, maxLoopLagMs = MAX_LOOP_LAG_MS, lifecycle = { stopping: false }, dropBots = false, reports = reportsHere(store, config) }: AppParts): Hono {
   const app = new Hono()
   app.use('*', async (c, next) => {
     if (!lifecycle.stopping) return next()

@@ -60,7 +60,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   // A file's reports run beside intake, not in its way; ClickHouse's are the server's work.
   const reports =
     isClickHouse(options) || options.dbPath === ':memory:'
-      ? reportsHere(store, config, () => store.now())
+      ? reportsHere(store, config)
       : reportThreads(store, config, options.dbPath, { threads: options.reportThreads, heapMb: options.reportHeapMb })
   const app = createApp({
     store, commits, lifecycle, snippet: await loadSnippetAsset(), dashboard: await loadDashboardAsset(), config,

@@ -35,15 +35,15 @@ const MB = 1024 * 1024
 export const defaultReportHeapMb = (threads: number) => Math.max(256, Math.min(4096, Math.floor(totalmem() / MB / 4 / threads)))
 
 /** Reports in this process: for ClickHouse, whose reads are the server's work, and for a database in memory. */
-export function reportsHere(store: StoreReads, config: WaymarkConfig, now: () => number = Date.now): ReportRunner {
+export function reportsHere(store: StoreReads & Pick<Store, 'now'>, config: WaymarkConfig): ReportRunner {
   return {
-    run: async (siteId, name, params) => JSON.stringify(await runReport(store, config, siteId, name, params, now())),
+    run: async (siteId, name, params) => JSON.stringify(await runReport(store, config, siteId, name, params, store.now())),
     close: async () => {},
   }
 }
 
 /** The answer of a thread as runReport's would be: the JSON, or the same error thrown. */
-export function answerOf(answer: ReportAnswer): string {
+function answerOf(answer: ReportAnswer): string {
   if ('json' in answer) return answer.json
   const { kind, message } = answer.error
   throw kind === 'notFound' ? new NotFound(message) : kind === 'request' ? new RequestError(message) : new Error(message)
