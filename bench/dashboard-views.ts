@@ -28,7 +28,7 @@ export const VIEW_REPORTS: Record<string, [report: string, params?: Params][]> =
   content: [['content']],
   'calls to action': [['ctas']],
   'people and companies': [['people', { limit: '100' }], ['companies', { limit: '100' }]],
-  accounts: [['accounts', { limit: '25' }], ['length'], ['paths', { limit: '8' }], ['cohorts']],
+  accounts: [['accounts', { limit: '25', members: '10' }], ['length'], ['paths', { limit: '8' }], ['cohorts']],
 }
 
 /** The day 30 days back from `at`'s, counted as the dashboard counts it (the day itself is the 30th). */

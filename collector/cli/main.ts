@@ -72,6 +72,7 @@ Export and report options:
   --out <file>          export: write here rather than to standard output
   --stalled-days <n>    funnel: days in one stage that count as stalled (default 30)
   --limit <n>           funnel: stalled people to list; content and ctas: rows per list (default 50)
+  --members <n>         accounts: people listed per account, the most telling first (default all)
   --goal <stage>        content, accounts, paths: the stage that counts as converting (default decision)
   --segment <k=v>       any report: only people and companies whose traits match, repeatable:
                         --segment company.industry=software --segment person.role=cto|cfo
@@ -107,6 +108,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'stalled-days': { type: 'string' },
   limit: { type: 'string' },
+  members: { type: 'string' },
   goal: { type: 'string' },
   segment: { type: 'string', multiple: true },
   email: { type: 'string' },
@@ -229,7 +231,7 @@ async function reportCommand(name: string | undefined, flags: Flags) {
   const { store, site, journeys } = await openForReading(flags)
   try {
     const report = await runReport(store, journeys, site.id, name ?? '', {
-      from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit, goal: flags.goal,
+      from: flags.from, to: flags.to, journey: flags.journey, stage: flags.stage, stalledDays: flags['stalled-days'], limit: flags.limit, members: flags.members, goal: flags.goal,
       email: flags.email, person: flags.person, userId: flags['user-id'], company: flags.company, domain: flags.domain,
       ...segmentParams(flags.segment ?? []),
     })

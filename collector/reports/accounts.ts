@@ -1,6 +1,6 @@
 import type { Journey } from '../stages/config'
+import type { FunnelCounts } from './funnel'
 import { roleOf } from './segments'
-import { withinRange } from './stats'
 
 /** A person as the committee needs them. */
 export interface AccountPerson {
@@ -65,18 +65,44 @@ export interface Account {
   people: number
   engagedPeople: number
   length: AccountCompany['length']
+  /** Its people, or with a cap the most telling of them (see committeeOf), in the order they first came. */
   members: CommitteeMember[]
+}
+
+/** What accounts are ranked by. */
+export type Ranked = Pick<Account, 'companyId' | 'stage' | 'people' | 'engagedPeople' | 'lastSeen'>
+
+/**
+ * The accounts' order: those with the most engaged people first, then the furthest along, then
+ * those with the most people, then the most recently seen: several people of one account reading
+ * at once is the strongest buying signal.
+ */
+export function accountOrder(journey: Journey) {
+  const order = new Map(journey.stages.map((s, i) => [s.name, i]))
+  const rank = (a: Ranked) => (a.stage === null ? -1 : order.get(a.stage) ?? -1)
+  return (a: Ranked, b: Ranked) =>
+    b.engagedPeople - a.engagedPeople || rank(b) - rank(a) || b.people - a.people || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || a.companyId.localeCompare(b.companyId)
+}
+
+/**
+ * At most `cap` of a committee, in the order they first came: those who came first, asked or moved
+ * the account on before the rest, then the engaged. A company with thousands of people would
+ * otherwise fill the page; the export lists them all.
+ */
+export function committeeOf(members: CommitteeMember[], cap: number): CommitteeMember[] {
+  if (members.length <= cap) return members
+  const notable = (m: CommitteeMember) => m.cameFirst || m.requested || m.movedToGoal
+  const kept = new Set([...new Set([...members.filter(notable), ...members.filter((m) => m.engaged), ...members])].slice(0, cap))
+  return members.filter((m) => kept.has(m))
 }
 
 /**
  * Buying committees: each company with its known people, their roles, who came first, who asked
  * for what the goal stage names (the demo), who moved the account into it, how many were engaged
- * lately, and its journey length so far.
- * Accounts with the most engaged people come first, then the furthest along, then the most
- * recently seen: several people of one account reading at once is the strongest buying signal.
+ * lately, and its journey length so far; the first `limit` in accountOrder, each with at most
+ * `members` of its people listed (all of them counted).
  */
-export function accountsFold(journey: Journey, options: { limit: number }) {
-  const order = new Map(journey.stages.map((s, i) => [s.name, i]))
+export function accountsFold(journey: Journey, options: { limit: number; members?: number }) {
   const peopleOf = new Map<string, AccountPerson[]>()
   const companies: AccountCompany[] = []
 
@@ -116,27 +142,21 @@ export function accountsFold(journey: Journey, options: { limit: number }) {
           people: members.length,
           engagedPeople: members.filter((m) => m.engaged).length,
           length: company.length,
-          members,
+          members: committeeOf(members, options.members ?? Infinity),
         }
       })
-      const rank = (a: Account) => (a.stage === null ? -1 : order.get(a.stage) ?? -1)
-      accounts.sort((a, b) => b.engagedPeople - a.engagedPeople || rank(b) - rank(a) || b.people - a.people || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || a.companyId.localeCompare(b.companyId))
+      accounts.sort(accountOrder(journey))
       return { total: accounts.length, accounts: accounts.slice(0, options.limit) }
     },
   }
 }
 
-/** People and companies entering each stage in the range: the account funnel beside the people funnel. */
-export function stageEntryCounts(journey: Journey, range: { from?: number; to?: number }) {
-  const inRange = withinRange(range)
-  const counts = new Map(journey.stages.map((s) => [s.name, { stage: s.name, people: 0, companies: 0 }]))
-  return {
-    add(entry: { ownerType: string; stage: string; at: number }) {
-      const count = counts.get(entry.stage)
-      if (!count || !inRange(entry.at)) return
-      if (entry.ownerType === 'person') count.people++
-      else if (entry.ownerType === 'company') count.companies++
-    },
-    result: () => [...counts.values()],
-  }
+/**
+ * People and companies entering each stage in the range: the account funnel beside the people
+ * funnel, from the funnel's counts (known people only; anonymous visitors have no account).
+ */
+export function accountFunnelOf(journey: Journey, counts: FunnelCounts) {
+  const entered = (stage: string, owners: 'people' | 'companies') =>
+    counts.flows.filter((f) => f.stage === stage && f.owners === owners).reduce((sum, f) => sum + (owners === 'people' ? f.known : f.entered), 0)
+  return journey.stages.map(({ name }) => ({ stage: name, people: entered(name, 'people'), companies: entered(name, 'companies') }))
 }

@@ -1,10 +1,10 @@
 import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../request-params'
 import type { WaymarkConfig } from '../stages/config'
-import type { CompanyRef, EventRecord, PersonRow, SessionRecord, SessionTouch, StoreReads } from '../store/types'
+import type { CompanyRef, CompanyRow, EventRecord, PersonRow, SessionRecord, SessionTouch, StoredKind, StoreReads } from '../store/types'
 import { requestsStage, type StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
-import { accountsFold, stageEntryCounts } from './accounts'
+import { accountFunnelOf, accountOrder, accountsFold } from './accounts'
 import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
 import { funnelFrom } from './funnel'
@@ -28,6 +28,8 @@ export interface ReportParams {
   stalledDays?: string
   /** Funnel: how many stalled people to list; content and ctas: rows of each list (default 50); people, companies: rows (default 100). */
   limit?: string
+  /** Accounts: how many of each account's people to list, the most telling first (default all; all of them are counted). */
+  members?: string
   /** Content, accounts, paths: the stage whose entry counts as converting (default decision, else the journey's last stage). */
   goal?: string
   /** Any report: a segment, as `company.<trait>` and `person.<trait>` keys (company.industry=software, person.role=cto|cfo, company.employees=50..500). */
@@ -222,54 +224,72 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
   if (report === 'accounts') {
     const goal = goalOf()
     const limit = positiveNumber(params.limit, 'limit', 50)
+    const memberCap = params.members === 'all' ? Infinity : positiveNumber(params.members, 'members', Infinity)
     const asOf = Math.min(range.to ?? now, now)
     const engagedDays = 30
-    const fold = accountsFold(journey, { limit })
-    const funnel = stageEntryCounts(journey, range)
-    const goalEntries = new Map<string, { at: number; sessionId: string }>()
-    for await (const entries of ownersOf())
-      for (const entry of entries) {
-        funnel.add(entry)
-        if (entry.stage === goal) goalEntries.set(`${entry.ownerType}:${entry.ownerId}`, { at: entry.at, sessionId: entry.sessionId })
-      }
-    // One pass over the sessions as of the report's end: each company's touches, and each person's
-    // visits, first and last, and whether one was lately.
-    const seen = new Map<string, { first: number; last: number; engaged: boolean }>()
-    const touches = await touchesByOwner(asOf, (s) => {
-      if (!s.personId) return
-      const known = seen.get(s.personId) ?? { first: s.startedAt, last: s.endedAt, engaged: false }
+    // Counted where the stage entries are, as the funnel is (no one is listed as stalled).
+    const counting = store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf, stalledBefore: Number.MIN_SAFE_INTEGER, limit: 0 })
+
+    // Every company is ranked by what it has: its stage, its people, and how many of them came in
+    // the last days; only the accounts shown are then read whole. (At ten million events, reading
+    // every person, session and request for all of them took minutes.)
+    const companies: CompanyRow[] = []
+    for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range })) companies.push(c)
+    const peopleOf = new Map<string, number>()
+    if (store !== allOf) for await (const p of store.queryPeople({ siteId, journey: journey.name })) if (p.companyId) peopleOf.set(p.companyId, (peopleOf.get(p.companyId) ?? 0) + 1)
+    const engagedOf = new Map<string, Set<string>>()
+    for await (const s of store.querySessionTouches({ siteId, from: asOf - engagedDays * DAY_MS, to: asOf }))
+      if (s.personId && s.companyId) (engagedOf.get(s.companyId) ?? engagedOf.set(s.companyId, new Set()).get(s.companyId)!).add(s.personId)
+    const shown = companies
+      .map((c) => ({ companyId: c.id, stage: c.stage, lastSeen: c.lastSeen, people: store === allOf ? c.people : peopleOf.get(c.id) ?? 0, engagedPeople: engagedOf.get(c.id)?.size ?? 0 }))
+      .sort(accountOrder(journey))
+      .slice(0, limit)
+      .map((c) => c.companyId)
+
+    // Their people's sessions as of the report's end: each person's visits, first and last, and
+    // whether one was lately; each company's touches, and who of all its people came first.
+    const seen = new Map<string, { first: number; last: number; engaged: boolean; companyId: string }>()
+    const touches = new Map<string, Touch[]>()
+    for await (const s of allOf.querySessionTouches({ siteId, to: asOf, companyIds: shown })) {
+      const known = seen.get(s.personId!) ?? seen.set(s.personId!, { first: s.startedAt, last: s.endedAt, engaged: false, companyId: s.companyId! }).get(s.personId!)!
+      known.first = Math.min(known.first, s.startedAt)
       known.last = Math.max(known.last, s.endedAt)
       known.engaged ||= s.startedAt >= asOf - engagedDays * DAY_MS
-      seen.set(s.personId, known)
-    })
-    // Who came first is of all the company's people, whatever the segment shows of them.
+      ;(touches.get(s.companyId!) ?? touches.set(s.companyId!, []).get(s.companyId!)!).push({ at: s.startedAt, channel: s.channel })
+    }
     const firstOf = new Map<string, { id: string; at: number }>()
+    for (const [id, { first: at, companyId }] of seen) {
+      const known = firstOf.get(companyId)
+      if (!known || at < known.at || (at === known.at && id < known.id)) firstOf.set(companyId, { id, at })
+    }
+    const members: PersonRow[] = []
+    for await (const p of store.queryPeople({ siteId, journey: journey.name, companyIds: shown })) members.push(p)
+    // Who asked first is of all the company's people, whatever the segment shows of them: the
+    // earliest of their events that the goal stage's rules name as a request.
     const companyOf = new Map<string, string>()
-    const addPerson = (p: PersonRow) => {
+    for await (const p of store === allOf ? members : allOf.queryPeople({ siteId, journey: journey.name, companyIds: shown })) companyOf.set(p.id, p.companyId!)
+    const asks = requestsStage(journey.stages.find((s) => s.name === goal)!)
+    const requestedBy = new Map<string, string>()
+    const requests = { siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'] as StoredKind[], sessionIds: false, personIds: [...companyOf.keys()] }
+    if (companyOf.size)
+      for await (const e of allOf.queryEvents(requests)) {
+        const company = e.personId && companyOf.get(e.personId)
+        if (company && !e.isBot && !requestedBy.has(company) && asks(e)) requestedBy.set(company, e.personId!)
+      }
+    const goalEntries = new Map<string, { at: number; sessionId: string }>()
+    for (const owners of [{ type: 'company', ids: shown }, { type: 'person', ids: members.map((p) => p.id) }] as const)
+      for await (const e of store.queryStageEntries(siteId, journey.name, owners))
+        if (e.stage === goal) goalEntries.set(`${e.ownerType}:${e.ownerId}`, { at: e.at, sessionId: e.sessionId })
+
+    const fold = accountsFold(journey, { limit, members: memberCap })
+    for (const p of members) {
       const visits = seen.get(p.id)
       fold.addPerson({ ...p, firstSeen: visits?.first ?? null, lastSeen: visits?.last ?? null, engaged: visits?.engaged ?? false, goalEntry: goalEntries.get(`person:${p.id}`) ?? null })
     }
-    // Without a segment the report's people are all of them: one pass over them does both (reading
-    // people was about a fifth of this report's time at a million events).
-    const unsegmented = store === allOf
-    for await (const p of allOf.queryPeople({ siteId, journey: journey.name })) {
-      if (unsegmented) addPerson(p)
-      if (!p.companyId) continue
-      companyOf.set(p.id, p.companyId)
-      const at = seen.get(p.id)?.first
-      const known = firstOf.get(p.companyId)
-      if (at !== undefined && (!known || at < known.at || (at === known.at && p.id < known.id))) firstOf.set(p.companyId, { id: p.id, at })
-    }
-    if (!unsegmented) for await (const p of store.queryPeople({ siteId, journey: journey.name })) addPerson(p)
-    // Who asked first: the earliest event of a company's people that the goal stage's rules name as a request.
-    const asks = requestsStage(journey.stages.find((s) => s.name === goal)!)
-    const requestedBy = new Map<string, string>()
-    for await (const e of allOf.queryEvents({ siteId, to: asOf, kinds: ['form_submit', 'track', 'cta', 'contact_click'], sessionIds: false })) {
-      const company = e.personId && companyOf.get(e.personId)
-      if (company && !e.isBot && !requestedBy.has(company) && asks(e)) requestedBy.set(company, e.personId!)
-    }
-    for await (const c of store.queryCompanies({ siteId, journey: journey.name, ...range })) {
-      const way = c.stage && c.stageEnteredAt !== null ? lengthTo(touches.get(`company:${c.id}`) ?? [], c.stageEnteredAt) : null
+    const isShown = new Set(shown)
+    for (const c of companies) {
+      if (!isShown.has(c.id)) continue
+      const way = c.stage && c.stageEnteredAt !== null ? lengthTo(touches.get(c.id) ?? [], c.stageEnteredAt) : null
       fold.addCompany({
         ...c,
         goalEntry: goalEntries.get(`company:${c.id}`) ?? null,
@@ -278,7 +298,8 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
         length: way && { stage: c.stage!, touches: way.touches, days: way.days, channels: way.channels },
       })
     }
-    return { ...header, goal, asOf: new Date(asOf).toISOString(), engagedDays, funnel: funnel.result(), ...fold.result() }
+    const { accounts } = fold.result()
+    return { ...header, goal, asOf: new Date(asOf).toISOString(), engagedDays, funnel: accountFunnelOf(journey, await counting), total: companies.length, accounts }
   }
 
   if (report === 'people' || report === 'companies') {

@@ -116,7 +116,7 @@ export async function segmentedStore(store: StoreReads, siteId: string, journey:
     listCompanies: (query) => ownerPageOf(only(store.queryCompanies(query), (c) => companies.has(c.id)), query),
     queryTransitions: (query) => only(store.queryTransitions(query), (t) => owns(t.ownerType, t.ownerId)),
     foldStageMoves: (query, add) => store.foldStageMoves(query, (move) => owns(move.ownerType, move.ownerId) && add(move)),
-    queryStageEntries: (site, name) => only(store.queryStageEntries(site, name), (e) => owns(e.ownerType, e.ownerId)),
+    queryStageEntries: (site, name, owners) => only(store.queryStageEntries(site, name, owners), (e) => owns(e.ownerType, e.ownerId)),
     async countSessionSources(query) {
       // Counted here from the segment's sessions: the store counts all of a site's.
       const counts = new Map<string, SessionSourceCount>()

@@ -165,6 +165,8 @@ export interface EventQuery {
   siteId: string
   /** Every event of every visitor id of this person, before and after they were identified. */
   personId?: string
+  /** The same for each of these people (a page of them, in one read). */
+  personIds?: string[]
   /** Inclusive lower bound on occurredAt. */
   from?: number
   /** Exclusive upper bound on occurredAt. */
@@ -214,6 +216,8 @@ export interface OwnerQuery {
   to?: number
   /** Only those whose current stage in the journey is this one. */
   stage?: string
+  /** Only these companies (companies), or the people of these companies (people). */
+  companyIds?: string[]
 }
 
 /** People or companies as a list asks for them; `stages` are the journey's, in order. */
@@ -306,6 +310,15 @@ export interface AlertHook {
 }
 
 /** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
+/** Which sessions to read as touches: a range, and perhaps only some companies' people's. */
+export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & { companyIds?: string[] }
+
+/** Some owners of one type, by id. */
+export interface OwnersOfType {
+  type: OwnerType
+  ids: string[]
+}
+
 export interface SessionTouch {
   id: string
   startedAt: number
@@ -448,8 +461,10 @@ export interface Store {
   /**
    * Sessions in order of start, as touches: the few columns of querySessions that the length,
    * cohorts, accounts and paths reports use, read without the rest (nor the sessions' stages).
+   * With `companyIds`, only the sessions of those companies' people: in order of start within each
+   * company, one company after another.
    */
-  querySessionTouches(query: Pick<SessionQuery, 'siteId' | 'from' | 'to'>): AsyncIterable<SessionTouch>
+  querySessionTouches(query: SessionTouchQuery): AsyncIterable<SessionTouch>
   /**
    * The sessions that started in the range and reached a stage of the journey (those outside its
    * scope are left out), counted by their furthest stage there and by channel, source, medium and
@@ -486,8 +501,11 @@ export interface Store {
    * move (on SQLite, an index alone; with the sessions, nine tenths of the time).
    */
   foldStageMoves(query: { siteId: string; journey: string; from?: number; to?: number }, add: (move: StageMove) => void): Promise<void>
-  /** Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in time order. */
-  queryStageEntries(siteId: string, journey: string): AsyncIterable<StageEntryRecord>
+  /**
+   * Every owner's stage entries in one journey, grouped by owner (type, then id), each owner's in
+   * time order; with `owners`, only those owners'.
+   */
+  queryStageEntries(siteId: string, journey: string, owners?: OwnersOfType): AsyncIterable<StageEntryRecord>
   /**
    * Every owner's entry times into the given stages of a journey, one row per owner, in no set
    * order. Folded into one row where the entries are stored, so a funnel reads a row an owner

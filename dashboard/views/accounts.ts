@@ -44,10 +44,13 @@ const pathList = (title: string, paths: PathCount[]) =>
       : [h('p', { class: 'muted' }, 'None in the range.')]),
   )
 
+/** People listed in each committee: those who came first, asked or moved it on, then the engaged. */
+const MEMBERS_SHOWN = 10
+
 /** The account's view: buying committees, the account funnel, journey length, paths and cohorts. */
 export const accountsView: View = async ({ get }) => {
   const [accounts, length, paths, cohorts] = await Promise.all([
-    get<Accounts>('accounts', { limit: '25' }),
+    get<Accounts>('accounts', { limit: '25', members: String(MEMBERS_SHOWN) }),
     get<Length>('length'),
     get<Paths>('paths', { limit: '8' }),
     get<{ windows: number[]; people: Cohort[]; companies: Cohort[] }>('cohorts'),
@@ -75,6 +78,8 @@ export const accountsView: View = async ({ get }) => {
           ['person', 'role', 'stage', 'first came', 'last came', 'engaged', 'asked (demo, contact…)', `moved it to ${accounts.goal}`],
           a.members.map((m) => [m.name + (m.cameFirst ? ' (came first)' : ''), m.role ?? '–', m.stage ?? '–', date(m.firstSeen), date(m.lastSeen), m.engaged ? 'yes' : '', m.requested ? 'yes' : '', m.movedToGoal ? 'yes' : '']),
         ),
+        a.people > a.members.length &&
+          h('p', { class: 'muted more' }, `and ${number(a.people - a.members.length)} more; the accounts export lists them all`),
       ),
     ),
     h('h3', {}, 'Journey length'),

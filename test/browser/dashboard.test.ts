@@ -70,8 +70,17 @@ describe.each(ENGINES)('the dashboard in a real browser, on %s', (engine, { opti
       { ...events[0], id: ulid(), visitorId: ulid(), occurredAt: Date.now() - 60_000, receivedAt: Date.now(), title: XSS_TITLE, path: '/x' },
       { ...events[0], id: ulid(), visitorId: ulid(), kind: 'track', name: XSS_NAME, occurredAt: Date.now() - 50_000, receivedAt: Date.now(), props: { html: XSS_TITLE } },
     ]
+    // A company of twelve people who came lately: more than the accounts view lists of a committee.
+    const committee: StoredEvent[] = Array.from({ length: 12 }, (_, k) => {
+      const visitorId = ulid()
+      const at = Date.now() - (k + 2) * 60_000
+      return [
+        { ...events[0], id: ulid(), visitorId, occurredAt: at, path: '/pricing' },
+        { ...events[0], id: ulid(), visitorId, kind: 'identify' as const, name: `person${k}@bigco.example`, occurredAt: at + 1000, path: '/pricing' },
+      ]
+    }).flat()
     // Received now, as a live collector stamps them (the processor folds what arrives).
-    await c.collector.store.appendEvents([...events, ...hostile].map((e) => ({ ...e, receivedAt: Date.now() })))
+    await c.collector.store.appendEvents([...events, ...hostile, ...committee].map((e) => ({ ...e, receivedAt: Date.now() })))
     await c.collector.store.settle()
     browser = await launchChromium()
     tab = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage()
@@ -115,6 +124,7 @@ describe.each(ENGINES)('the dashboard in a real browser, on %s', (engine, { opti
     const forms = await api<{ forms: { form: string; starts: number }[] }>(`/api/reports/forms?journey=b2b&from=${from()}`)
     const people = await api<{ total: number; stalled: number; rows: { name: string }[] }>(`/api/reports/people?journey=b2b&from=${from()}&limit=100`)
     const content = await api<{ pages: { path: string; views: number; visitors: number }[] }>(`/api/reports/content?journey=b2b&from=${from()}`)
+    const { accounts } = await api<{ accounts: { companyId: string; people: number; members: { name: string }[] }[] }>(`/api/reports/accounts?journey=b2b&from=${from()}&limit=25&members=10`)
     const checks: Record<string, () => Promise<void>> = {
       flows: async () => expect(await tab.locator('svg.flows path.flow').count()).toBeGreaterThan(3),
       sources: async () => {
@@ -135,6 +145,16 @@ describe.each(ENGINES)('the dashboard in a real browser, on %s', (engine, { opti
         const top = content.pages[0]
         const row = tab.locator('tr', { has: tab.locator('td', { hasText: new RegExp(`^${top.path}$`) }) }).first()
         expect((await row.locator('td').allTextContents()).slice(0, 3)).toEqual([top.path, top.views.toLocaleString('en-US'), top.visitors.toLocaleString('en-US')])
+      },
+      // Each committee lists at most ten of its people, and says how many more the export has.
+      accounts: async () => {
+        expect(accounts[0]).toMatchObject({ people: 12, members: { length: 10 } })
+        for (const account of accounts.slice(0, 3)) {
+          const card = tab.locator(`.account[data-company="${account.companyId}"]`)
+          expect(await card.locator('tbody tr td:first-child').allTextContents()).toEqual(account.members.map((m) => expect.stringContaining(m.name)))
+          const more = account.people - account.members.length
+          expect(await card.locator('.more').allTextContents()).toEqual(more > 0 ? [`and ${more.toLocaleString('en-US')} more; the accounts export lists them all`] : [])
+        }
       },
       // The generated traffic clicks no call to action: the view says so, and how to tag one.
       ctas: async () => expect(await tab.textContent('main section')).toContain('data-waymark-event="Book demo"'),

@@ -118,6 +118,39 @@ describe.each([
     expect(fromClickHouse).toEqual(fromSqlite)
   })
 
+  it('the accounts report with a few accounts and a few of each committee listed', async () => {
+    const params = { limit: '3', members: '2' }
+    const fromSqlite = await report(sqlite, 'accounts', params)
+    expect((fromSqlite as { accounts: { people: number; members: unknown[] }[] }).accounts.some((a) => a.people > a.members.length)).toBe(true)
+    expect(await report(ch, 'accounts', params)).toEqual(fromSqlite)
+  })
+
+  it("reads narrowed to some companies, their people, or some owners give the whole reads' rows of those", async () => {
+    const collect = async <T>(rows: AsyncIterable<T>) => {
+      const all: T[] = []
+      for await (const row of rows) all.push(row)
+      return all
+    }
+    const journey = DEFAULT_CONFIG.journeys[0].name
+    for (const store of [sqlite, ch]) {
+      const companies = (await collect(store.queryCompanies({ siteId, journey }))).slice(0, 3).map((c) => c.id)
+      const people = await collect(store.queryPeople({ siteId, journey }))
+      const theirs = people.filter((p) => p.companyId !== null && companies.includes(p.companyId)).map((p) => p.id)
+      expect(theirs.length).toBeGreaterThan(1)
+      expect((await collect(store.queryPeople({ siteId, journey, companyIds: companies }))).map((p) => p.id)).toEqual(theirs)
+      expect((await collect(store.queryCompanies({ siteId, journey, companyIds: companies }))).map((c) => c.id)).toEqual(companies)
+      // Each company's sessions in order of start, one company after another.
+      const sessions = await collect(store.querySessionTouches({ siteId, to: AS_OF }))
+      expect(await collect(store.querySessionTouches({ siteId, to: AS_OF, companyIds: companies }))).toEqual(companies.flatMap((id) => sessions.filter((s) => s.companyId === id)))
+      const events = await collect(store.queryEvents({ siteId, sessionIds: false }))
+      const ofTheirs = await collect(store.queryEvents({ siteId, sessionIds: false, personIds: theirs }))
+      expect(ofTheirs.length).toBeGreaterThan(10)
+      expect(ofTheirs).toEqual(events.filter((e) => e.personId !== null && theirs.includes(e.personId)))
+      const entries = await collect(store.queryStageEntries(siteId, journey))
+      expect(await collect(store.queryStageEntries(siteId, journey, { type: 'person', ids: theirs }))).toEqual(entries.filter((e) => e.ownerType === 'person' && theirs.includes(e.ownerId)))
+    }
+  })
+
   it.each(['funnel', 'sources'])('the %s report over part of the month, whose edges cut through sessions and journeys', async (name) => {
     const params = { from: '2026-09-10', to: '2026-09-24T12:00:00Z' }
     const [a, b] = [await report(sqlite, name, params), await report(ch, name, params)]

@@ -11,7 +11,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type SessionTouch, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { OTHERS_UNCERTAINTY_MS, startSharedClock } from './clock'
@@ -113,6 +113,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
   const visitorsOfPerson = async (siteId: string, personId: string) =>
     (await ch.rows<{ visitor_id: string }>(
       `SELECT visitor_id, linked_at FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id = ${sqlString(personId)} ORDER BY linked_at`,
+    )).map((r) => r.visitor_id)
+  const visitorsOfPeople = async (siteId: string, personIds: string[]) =>
+    (await ch.rows<{ visitor_id: string }>(
+      `SELECT visitor_id FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id IN ${sqlList(personIds)}`,
     )).map((r) => r.visitor_id)
   const traitsOf = async (subjects: Iterable<string>) => {
     const traits = new Map<string, TraitRecord>()
@@ -281,6 +285,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       const site = `site_id = ${sqlString(query.siteId)}`
       const ofVisitors: string[] = []
       if (query.personId) ofVisitors.push(`visitor_id IN ${sqlList(await visitorsOfPerson(query.siteId, query.personId))}`)
+      if (query.personIds) ofVisitors.push(`visitor_id IN ${sqlList(await visitorsOfPeople(query.siteId, query.personIds))}`)
       if (query.visitorId) ofVisitors.push(`visitor_id = ${sqlString(query.visitorId)}`)
       const conditions = [site, `kind != 'page_engagement'`, ...ofVisitors, ...rangeConditions('occurred_at', query)]
       if (query.kinds) conditions.push(`kind IN ${sqlList(query.kinds)}`)
@@ -349,12 +354,19 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *querySessionTouches(query) {
-      for await (const rows of paged(sessionsWithOwners(query.siteId, sessionsOfRange(query), 'id, started_at, ended_at, channel, visitor_id')))
-        for (const r of rows)
-          yield {
+      const { companyIds, ...range } = query
+      // A company's sessions are its people's, known only once joined: read as all the range's, kept per company here.
+      const ofCompany = new Map<string, SessionTouch[]>(companyIds?.map((id) => [id, []]))
+      for await (const rows of paged(sessionsWithOwners(query.siteId, sessionsOfRange(range), 'id, started_at, ended_at, channel, visitor_id')))
+        for (const r of rows) {
+          const touch: SessionTouch = {
             id: r.id as string, startedAt: r.started_at as number, endedAt: r.ended_at as number, channel: r.channel as string,
             visitorId: r.visitor_id as string, ...joinedOwner(r),
           }
+          if (!companyIds) yield touch
+          else if (touch.companyId !== null) ofCompany.get(touch.companyId)?.push(touch)
+        }
+      for (const touches of ofCompany.values()) yield* touches
     },
 
     async countSessionSources(query) {
@@ -369,7 +381,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryPeople(query: OwnerQuery) {
-      const table = live('people', `site_id = ${sqlString(query.siteId)}`)
+      const ofCompanies = query.companyIds ? ` AND company_id IN ${sqlList(query.companyIds)}` : ''
+      // Outside FINAL, as every condition on a column that is not of the sorting key: inside, it would pass an older row over the newer.
+      const table = live('people', `site_id = ${sqlString(query.siteId)}`) + ofCompanies
       for await (const rows of paged(`SELECT * FROM ${table} ORDER BY id`)) {
         const ids = rows.map((r) => r.id as string)
         const visitorsOf = new Map(ids.map((id) => [id, [] as string[]]))
@@ -383,7 +397,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryCompanies(query: OwnerQuery) {
-      const table = live('companies', `site_id = ${sqlString(query.siteId)}`)
+      const only = query.companyIds ? ` AND id IN ${sqlList(query.companyIds)}` : ''
+      const table = live('companies', `site_id = ${sqlString(query.siteId)}`) + only
       for await (const rows of paged(`SELECT * FROM ${table} ORDER BY id`)) {
         const ids = rows.map((r) => r.id as string)
         const people = await ch.rows<{ id: string; company_id: string }>(
@@ -421,9 +436,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       }
     },
 
-    async *queryStageEntries(siteId, journey) {
+    async *queryStageEntries(siteId, journey, owners) {
       const site = `site_id = ${sqlString(siteId)}`
-      const entries = `(SELECT * FROM ${live('stage_entries', `${site} AND journey = ${sqlString(journey)}`)})`
+      const only = owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : ''
+      const entries = `(SELECT * FROM ${live('stage_entries', `${site} AND journey = ${sqlString(journey)}`)}${only})`
       // Each entry's session, joined on the server in the same query. Looked up a chunk at a time
       // instead, every chunk read the sessions table again (its ids are spread over all of it),
       // and the funnel's time grew with the square of the history. GLOBAL: on a cluster the

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { accountsFold, stageEntryCounts, type AccountCompany, type AccountPerson } from '../../../collector/reports/accounts'
+import { accountFunnelOf, accountsFold, type AccountCompany, type AccountPerson } from '../../../collector/reports/accounts'
+import { funnelCountsFold } from '../../../collector/reports/funnel'
+import type { OwnerType } from '../../../collector/store/types'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 8, 1)
 /** Judged 60 days after T0. Whether a person was engaged (a visit in the 30 days before) the caller works out from sessions. */
 const AS_OF = T0 + 60 * DAY
-const OPTIONS = { limit: 50 }
+const OPTIONS: { limit: number; members?: number } = { limit: 50 }
 
 const personOf = (id: string, companyId: string | null, fields: Partial<AccountPerson> = {}): AccountPerson => ({
   id, email: `${id}@acme.example`, userId: null, companyId, traits: {}, firstSeen: T0, lastSeen: T0, stage: 'awareness', goalEntry: null, engaged: false, ...fields,
@@ -151,6 +153,19 @@ describe('Buying committees', () => {
     expect(top.accounts.map((a) => a.companyId)).toEqual(['a', 'd', 'c'])
   })
 
+  it('lists at most so many of a committee when asked, those who came first, asked or moved it on before the engaged, and counts them all', () => {
+    const people = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((id, i) =>
+      personOf(id, 'acme', { firstSeen: T0 + i * DAY, engaged: id === 'p5' || id === 'p6', goalEntry: id === 'p4' ? { at: T0 + 9 * DAY, sessionId: 's9' } : null }),
+    )
+    const company = companyOf('acme', { firstPersonId: 'p1', requestedBy: 'p3', goalEntry: { at: T0 + 9 * DAY, sessionId: 's9' } })
+    const shown = (members: number) => accounts(people, [company], { limit: 50, members }).accounts[0]
+    // Came first (p1), asked (p3), moved it on (p4), then the engaged (p5, p6), then the rest: shown in the order they came.
+    expect(shown(4).members.map((m) => m.personId)).toEqual(['p1', 'p3', 'p4', 'p5'])
+    expect(shown(2).members.map((m) => m.personId)).toEqual(['p1', 'p3'])
+    expect(shown(6).members.map((m) => m.personId)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'])
+    expect(shown(4)).toMatchObject({ people: 6, engagedPeople: 2 })
+  })
+
   it('carries the company’s own figures through', () => {
     const { accounts: [acme] } = accounts([], [
       companyOf('acme', { traits: { industry: 'Software', employees: 250 }, stage: 'decision', stageEnteredAt: T0 + 4 * DAY, lastSeen: T0 + 9 * DAY }),
@@ -162,10 +177,17 @@ describe('Buying committees', () => {
   })
 })
 
+/** The account funnel of owners who each entered one stage, from the funnel's counts of them. */
+function accountFunnel(range: { from?: number; to?: number }, entries: { ownerType: OwnerType; stage: string; at: number }[]) {
+  const stages = DEFAULT_JOURNEY.stages.map((s) => s.name)
+  const counts = funnelCountsFold(stages, { ...range, asOf: AS_OF, stalledBefore: Number.MIN_SAFE_INTEGER, limit: 0 })
+  entries.forEach((e, i) => counts.add({ ownerType: e.ownerType, ownerId: `owner-${i}`, at: stages.map((stage) => (stage === e.stage ? e.at : null)) }))
+  return accountFunnelOf(DEFAULT_JOURNEY, counts.result())
+}
+
 describe('The account funnel', () => {
   it('counts people and companies entering each stage within [from, to), and not anonymous visitors', () => {
-    const counts = stageEntryCounts(DEFAULT_JOURNEY, { from: T0, to: T0 + 30 * DAY })
-    const entries = [
+    const entries: { ownerType: OwnerType; stage: string; at: number }[] = [
       { ownerType: 'person', stage: 'awareness', at: T0 }, // at `from`: in
       { ownerType: 'person', stage: 'awareness', at: T0 + 30 * DAY }, // at `to`: out
       { ownerType: 'person', stage: 'awareness', at: T0 - 1 }, // before: out
@@ -174,10 +196,8 @@ describe('The account funnel', () => {
       { ownerType: 'company', stage: 'decision', at: T0 + 3 * DAY },
       { ownerType: 'company', stage: 'decision', at: T0 + 4 * DAY },
       { ownerType: 'visitor', stage: 'awareness', at: T0 + DAY },
-      { ownerType: 'person', stage: 'onboarding', at: T0 + DAY }, // not a stage of the journey
     ]
-    for (const e of entries) counts.add(e)
-    expect(counts.result()).toEqual([
+    expect(accountFunnel({ from: T0, to: T0 + 30 * DAY }, entries)).toEqual([
       { stage: 'awareness', people: 1, companies: 1 },
       { stage: 'consideration', people: 0, companies: 0 },
       { stage: 'decision', people: 1, companies: 2 },
@@ -188,9 +208,10 @@ describe('The account funnel', () => {
   })
 
   it('counts everything without a range', () => {
-    const counts = stageEntryCounts(DEFAULT_JOURNEY, {})
-    counts.add({ ownerType: 'person', stage: 'purchase', at: 0 })
-    counts.add({ ownerType: 'company', stage: 'purchase', at: Date.UTC(2100, 0, 1) })
-    expect(counts.result().find((c) => c.stage === 'purchase')).toEqual({ stage: 'purchase', people: 1, companies: 1 })
+    const funnel = accountFunnel({}, [
+      { ownerType: 'person', stage: 'purchase', at: 0 },
+      { ownerType: 'company', stage: 'purchase', at: Date.UTC(2100, 0, 1) },
+    ])
+    expect(funnel.find((c) => c.stage === 'purchase')).toEqual({ stage: 'purchase', people: 1, companies: 1 })
   })
 })
