@@ -129,7 +129,7 @@ export async function segmentedStore(store: StoreReads, siteId: string, journey:
       }
       return [...counts.values()]
     },
-    queryStageTimes: (site, name, stages) => only(store.queryStageTimes(site, name, stages), (o) => owns(o.ownerType, o.ownerId)),
+    queryStageTimes: (site, name, stages, owners) => only(store.queryStageTimes(site, name, stages, owners), (o) => owns(o.ownerType, o.ownerId)),
     async funnelCounts(site, name, stages, query) {
       // Counted here from the segment's owners: the store counts all of a site's.
       const fold = funnelCountsFold(stages, query)

@@ -218,6 +218,8 @@ export interface OwnerQuery {
   stage?: string
   /** Only these companies (companies), or the people of these companies (people). */
   companyIds?: string[]
+  /** Only these people (people) or companies (companies): a page of them. */
+  ids?: string[]
 }
 
 /** People or companies as a list asks for them; `stages` are the journey's, in order. */
@@ -423,7 +425,7 @@ export type StoreReads = Pick<
   Store,
   | 'findPerson' | 'findCompany' | 'queryEvents' | 'querySessions' | 'querySessionTouches' | 'countSessionSources' | 'foldFormEvents' | 'foldPageEvents'
   | 'queryPeople' | 'queryCompanies' | 'listPeople' | 'listCompanies' | 'queryTransitions' | 'foldStageMoves' | 'queryStageEntries' | 'queryStageTimes'
-  | 'funnelCounts' | 'touchCounts' | 'ownerJourney' | 'peopleAsOf' | 'stageCounts'
+  | 'funnelCounts' | 'touchCounts' | 'ownerJourney' | 'peopleAsOf' | 'stageCounts' | 'firstSeen'
 >
 
 /**
@@ -509,9 +511,11 @@ export interface Store {
   /**
    * Every owner's entry times into the given stages of a journey, one row per owner, in no set
    * order. Folded into one row where the entries are stored, so a funnel reads a row an owner
-   * rather than an entry with its session's touch.
+   * rather than an entry with its session's touch. With `owners`, only those owners'.
    */
-  queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncIterable<OwnerStageTimes>
+  queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType): AsyncIterable<OwnerStageTimes>
+  /** When each of some people or companies first came (their first session's start); those never seen are left out. */
+  firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>>
   /**
    * What the funnel of a journey counts (see funnelCountsFold, their definition): each stage's
    * entrants in the range and their times to the next stage, and the stalled people. Counted where

@@ -118,14 +118,18 @@ describe.each([
     expect(fromClickHouse).toEqual(fromSqlite)
   })
 
-  it('the accounts report with a few accounts and a few of each committee listed', async () => {
+  it('the accounts report with a few accounts and a few of each committee listed, and cohorts over part of the month', async () => {
     const params = { limit: '3', members: '2' }
     const fromSqlite = await report(sqlite, 'accounts', params)
     expect((fromSqlite as { accounts: { people: number; members: unknown[] }[] }).accounts.some((a) => a.people > a.members.length)).toBe(true)
     expect(await report(ch, 'accounts', params)).toEqual(fromSqlite)
+    const later = { from: new Date(SEPTEMBER + 9 * 86_400_000).toISOString() }
+    const cohorts = await report(sqlite, 'cohorts', later)
+    expect(cohorts).not.toEqual(await report(sqlite, 'cohorts'))
+    expect(await report(ch, 'cohorts', later)).toEqual(cohorts)
   })
 
-  it("reads narrowed to some companies, their people, or some owners give the whole reads' rows of those", async () => {
+  it("reads narrowed to some companies, their people, or some owners give the whole reads' rows of those, and when they first came", async () => {
     const collect = async <T>(rows: AsyncIterable<T>) => {
       const all: T[] = []
       for await (const row of rows) all.push(row)
@@ -146,6 +150,18 @@ describe.each([
       const ofTheirs = await collect(store.queryEvents({ siteId, sessionIds: false, personIds: theirs }))
       expect(ofTheirs.length).toBeGreaterThan(10)
       expect(ofTheirs).toEqual(events.filter((e) => e.personId !== null && theirs.includes(e.personId)))
+      const stages = DEFAULT_CONFIG.journeys[0].stages.map((s) => s.name)
+      const times = await collect(store.queryStageTimes(siteId, journey, stages))
+      const theirTimes = await collect(store.queryStageTimes(siteId, journey, stages, { type: 'person', ids: theirs }))
+      const byId = (a: { ownerId: string }, b: { ownerId: string }) => a.ownerId.localeCompare(b.ownerId)
+      expect(theirTimes.sort(byId)).toEqual(times.filter((t) => t.ownerType === 'person' && theirs.includes(t.ownerId)).sort(byId))
+      expect(Object.fromEntries(await store.firstSeen(siteId, { type: 'person', ids: theirs }))).toEqual(
+        Object.fromEntries(people.filter((p) => theirs.includes(p.id) && p.firstSeen !== null).map((p) => [p.id, p.firstSeen])),
+      )
+      const companyRows = await collect(store.queryCompanies({ siteId, journey, companyIds: companies }))
+      expect(Object.fromEntries(await store.firstSeen(siteId, { type: 'company', ids: companies }))).toEqual(
+        Object.fromEntries(companyRows.filter((c) => c.firstSeen !== null).map((c) => [c.id, c.firstSeen])),
+      )
       const entries = await collect(store.queryStageEntries(siteId, journey))
       expect(await collect(store.queryStageEntries(siteId, journey, { type: 'person', ids: theirs }))).toEqual(entries.filter((e) => e.ownerType === 'person' && theirs.includes(e.ownerId)))
     }

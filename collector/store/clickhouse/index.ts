@@ -381,7 +381,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryPeople(query: OwnerQuery) {
-      const ofCompanies = query.companyIds ? ` AND company_id IN ${sqlList(query.companyIds)}` : ''
+      const ofCompanies = (query.companyIds ? ` AND company_id IN ${sqlList(query.companyIds)}` : '') + (query.ids ? ` AND id IN ${sqlList(query.ids)}` : '')
       // Outside FINAL, as every condition on a column that is not of the sorting key: inside, it would pass an older row over the newer.
       const table = live('people', `site_id = ${sqlString(query.siteId)}`) + ofCompanies
       for await (const rows of paged(`SELECT * FROM ${table} ORDER BY id`)) {
@@ -397,7 +397,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryCompanies(query: OwnerQuery) {
-      const only = query.companyIds ? ` AND id IN ${sqlList(query.companyIds)}` : ''
+      const only = [query.companyIds, query.ids].map((ids) => (ids ? ` AND id IN ${sqlList(ids)}` : '')).join('')
       const table = live('companies', `site_id = ${sqlString(query.siteId)}`) + only
       for await (const rows of paged(`SELECT * FROM ${table} ORDER BY id`)) {
         const ids = rows.map((r) => r.id as string)
@@ -521,13 +521,22 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       }
     },
 
-    async *queryStageTimes(siteId, journey, stages) {
+    async *queryStageTimes(siteId, journey, stages, owners) {
       // maxIf gives 0, not NULL, where nothing matched (on 18.16 even for a Nullable argument).
       const times = stages.map((stage, i) => `if(countIf(stage = ${sqlString(stage)}) = 0, NULL, maxIf(entered_at, stage = ${sqlString(stage)})) AS at${i}`)
-      const entries = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)
+      const only = owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : ''
+      const entries = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`) + only
       for await (const rows of paged(`SELECT owner_type, owner_id, ${times.join(', ')} FROM ${entries} GROUP BY owner_type, owner_id`))
         for (const r of rows)
           yield { ownerType: r.owner_type as OwnerType, ownerId: r.owner_id as string, at: stages.map((_, i) => r[`at${i}`] as number | null) }
+    },
+
+    // From the people's or companies' rows, as their lists read them.
+    async firstSeen(siteId, owners) {
+      const seen = new Map<string, number>()
+      const query = { siteId, journey: config.journeys[0].name, ids: owners.ids }
+      for await (const o of owners.type === 'company' ? store.queryCompanies(query) : store.queryPeople(query)) if (o.firstSeen !== null) seen.set(o.id, o.firstSeen)
+      return seen
     },
 
     async ownerJourney(siteId, owner, journey) {

@@ -227,7 +227,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       ),
     }
   }
-  async function* peopleRows(query: OwnerQuery & { ids?: string[] }): AsyncGenerator<PersonRow> {
+  async function* peopleRows(query: OwnerQuery): AsyncGenerator<PersonRow> {
     catchUp()
     const { conditions, params } = where([
       ['p.site_id = @siteId', { siteId: query.siteId }],
@@ -255,7 +255,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       }
   }
 
-  async function* companyRows(query: OwnerQuery & { ids?: string[] }): AsyncGenerator<CompanyRow> {
+  async function* companyRows(query: OwnerQuery): AsyncGenerator<CompanyRow> {
     catchUp()
     // Its people's sessions, each of which holds the company (kept by triggers as identities and people change).
     const sessionsOfCompany = 'FROM sessions s INDEXED BY sessions_of_companies WHERE s.site_id = c.site_id AND s.company_id = c.id'
@@ -693,9 +693,20 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       return counts
     },
 
-    async *queryStageTimes(siteId: string, journey: string, stages: string[]): AsyncGenerator<OwnerStageTimes> {
+    async *queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType): AsyncGenerator<OwnerStageTimes> {
       catchUp()
       const times = stages.map((_, i) => `MAX(CASE WHEN stage = @stage${i} THEN entered_at END)`).join(', ')
+      const stageParams = Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage]))
+      const shapeOf = (values: Value[]): OwnerStageTimes => ({ ownerType: values[0] as OwnerType, ownerId: values[1] as string, at: values.slice(2) as (number | null)[] })
+      if (owners) {
+        // Some owners (a page of them), in one go, each a seek of stage_entries_by_owner.
+        const read = reader.prepare(
+          `SELECT owner_type, owner_id, ${times} FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @type
+           AND owner_id IN (SELECT value FROM json_each(@ids)) GROUP BY owner_type, owner_id`,
+        ).raw(true)
+        for (const values of read.all({ siteId, journey, ...stageParams, type: owners.type, ids: JSON.stringify(owners.ids) }) as Value[][]) yield shapeOf(values)
+        return
+      }
       // Grouped along stage_entries_by_owner, which holds entered_at too: no row of the table is read.
       const sql = (after: string) =>
         `SELECT owner_type, owner_id, ${times} FROM stage_entries
@@ -704,10 +715,19 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         { column: 'owner_type', row: 'owner_type', type: 'text' },
         { column: 'owner_id', row: 'owner_id', type: 'text' },
       ] as const
-      const params = { siteId, journey, ...Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage])) }
-      const shape = () => (values: Value[]): OwnerStageTimes =>
-        ({ ownerType: values[0] as OwnerType, ownerId: values[1] as string, at: values.slice(2) as (number | null)[] })
-      yield* pagedAs(shape, reader, sql, params, [...keys], true)
+      yield* pagedAs(() => shapeOf, reader, sql, { siteId, journey, ...stageParams }, [...keys], true)
+    },
+
+    async firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>> {
+      catchUp()
+      if (owners.type === 'visitor') throw new Error('firstSeen is of people and companies')
+      // The earliest start of each one's sessions: a seek of the visitors' or the company's session index.
+      const sql = owners.type === 'company'
+        ? `SELECT s.company_id, min(s.started_at) FROM sessions s INDEXED BY sessions_of_companies
+           WHERE s.site_id = @siteId AND s.company_id IN (SELECT value FROM json_each(@ids)) GROUP BY s.company_id`
+        : `SELECT i.person_id, min(s.started_at) FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
+           WHERE i.site_id = @siteId AND i.person_id IN (SELECT value FROM json_each(@ids)) GROUP BY i.person_id`
+      return new Map(reader.prepare(sql).raw(true).all({ siteId, ids: JSON.stringify(owners.ids) }) as [string, number][])
     },
   }
 }
