@@ -514,7 +514,7 @@ export interface Store {
    * rather than an entry with its session's touch. With `owners`, only those owners'.
    */
   queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType): AsyncIterable<OwnerStageTimes>
-  /** When each of some people or companies first came (their first session's start); those never seen are left out. */
+  /** When each of some people, companies or visitors first came (their first session's start); those never seen are left out. */
   firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>>
   /**
    * What the funnel of a journey counts (see funnelCountsFold, their definition): each stage's

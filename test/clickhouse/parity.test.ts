@@ -118,15 +118,18 @@ describe.each([
     expect(fromClickHouse).toEqual(fromSqlite)
   })
 
-  it('the accounts report with a few accounts and a few of each committee listed, and cohorts over part of the month', async () => {
+  it('the accounts report with a few accounts and a few of each committee listed; cohorts and paths over part of the month', async () => {
     const params = { limit: '3', members: '2' }
     const fromSqlite = await report(sqlite, 'accounts', params)
     expect((fromSqlite as { accounts: { people: number; members: unknown[] }[] }).accounts.some((a) => a.people > a.members.length)).toBe(true)
     expect(await report(ch, 'accounts', params)).toEqual(fromSqlite)
+    // Those who first came before the 10th are of neither report's range.
     const later = { from: new Date(SEPTEMBER + 9 * 86_400_000).toISOString() }
-    const cohorts = await report(sqlite, 'cohorts', later)
-    expect(cohorts).not.toEqual(await report(sqlite, 'cohorts'))
-    expect(await report(ch, 'cohorts', later)).toEqual(cohorts)
+    for (const name of ['cohorts', 'paths']) {
+      const fromSqlite = await report(sqlite, name, later)
+      expect(fromSqlite).not.toEqual(await report(sqlite, name))
+      expect(await report(ch, name, later)).toEqual(fromSqlite)
+    }
   })
 
   it("reads narrowed to some companies, their people, or some owners give the whole reads' rows of those, and when they first came", async () => {
@@ -162,6 +165,11 @@ describe.each([
       expect(Object.fromEntries(await store.firstSeen(siteId, { type: 'company', ids: companies }))).toEqual(
         Object.fromEntries(companyRows.filter((c) => c.firstSeen !== null).map((c) => [c.id, c.firstSeen])),
       )
+      const visitors = [...new Set(sessions.filter((s) => s.personId === null).map((s) => s.visitorId))].slice(0, 20)
+      const firstOfVisitors = new Map<string, number>()
+      for (const s of sessions) if (visitors.includes(s.visitorId)) firstOfVisitors.set(s.visitorId, Math.min(firstOfVisitors.get(s.visitorId) ?? Infinity, s.startedAt))
+      expect(visitors.length).toBe(20)
+      expect(await store.firstSeen(siteId, { type: 'visitor', ids: visitors })).toEqual(firstOfVisitors)
       const entries = await collect(store.queryStageEntries(siteId, journey))
       expect(await collect(store.queryStageEntries(siteId, journey, { type: 'person', ids: theirs }))).toEqual(entries.filter((e) => e.ownerType === 'person' && theirs.includes(e.ownerId)))
     }

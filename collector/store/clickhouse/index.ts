@@ -531,9 +531,14 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
           yield { ownerType: r.owner_type as OwnerType, ownerId: r.owner_id as string, at: stages.map((_, i) => r[`at${i}`] as number | null) }
     },
 
-    // From the people's or companies' rows, as their lists read them.
+    // From the people's or companies' rows, as their lists read them; a visitor's from its sessions.
     async firstSeen(siteId, owners) {
       const seen = new Map<string, number>()
+      if (owners.type === 'visitor') {
+        const sessions = `${live('sessions', `site_id = ${sqlString(siteId)}`)} AND visitor_id IN ${sqlList(owners.ids)}`
+        for (const r of await ch.rows<{ visitor_id: string; at: number }>(`SELECT visitor_id, min(started_at) AS at FROM ${sessions} GROUP BY visitor_id`)) seen.set(r.visitor_id, r.at)
+        return seen
+      }
       const query = { siteId, journey: config.journeys[0].name, ids: owners.ids }
       for await (const o of owners.type === 'company' ? store.queryCompanies(query) : store.queryPeople(query)) if (o.firstSeen !== null) seen.set(o.id, o.firstSeen)
       return seen

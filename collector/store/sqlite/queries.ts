@@ -720,9 +720,10 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>> {
       catchUp()
-      if (owners.type === 'visitor') throw new Error('firstSeen is of people and companies')
       // The earliest start of each one's sessions: a seek of the visitors' or the company's session index.
-      const sql = owners.type === 'company'
+      const sql = owners.type === 'visitor'
+        ? `SELECT visitor_id, min(started_at) FROM sessions WHERE site_id = @siteId AND visitor_id IN (SELECT value FROM json_each(@ids)) GROUP BY visitor_id`
+        : owners.type === 'company'
         ? `SELECT s.company_id, min(s.started_at) FROM sessions s INDEXED BY sessions_of_companies
            WHERE s.site_id = @siteId AND s.company_id IN (SELECT value FROM json_each(@ids)) GROUP BY s.company_id`
         : `SELECT i.person_id, min(s.started_at) FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
