@@ -13,7 +13,7 @@ import { listRows } from './owners'
 import { contentGroup, pathsFold, type PathOwner } from './paths'
 import { describeSegment, parseSegment, segmentedStore } from './segments'
 import { attributedStages, attributionFrom, flowsFrom, sessionSourcesFold } from './sources'
-import { DAY_MS, runs, withinRange } from './stats'
+import { DAY_MS, withinRange } from './stats'
 import { timeline } from './timeline'
 
 export const REPORTS = ['funnel', 'sources', 'forms', 'content', 'timeline', 'people', 'companies', 'ctas', 'length', 'accounts', 'paths', 'cohorts'] as const
@@ -86,7 +86,6 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
   // A segment narrows the store itself, so every report below runs unchanged on its people and companies.
   const store = segment ? await segmentedStore(allOf, siteId, journey.name, segment) : allOf
   const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to), segment: segment ? describeSegment(segment) : null }
-  const ownersOf = () => runs(store.queryStageEntries(siteId, journey.name), (e) => `${e.ownerType}:${e.ownerId}`)
   const stageNames = journey.stages.map((s) => s.name)
   const stageTimes = () => store.queryStageTimes(siteId, journey.name, stageNames)
   /**
@@ -162,27 +161,6 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
 
   const goalOf = () => oneOf(params.goal, journey.stages.map((s) => s.name), 'goal', defaultGoal(journey))
   /**
-   * Every session as a touch, by the person (else anonymous visitor) and the company it was theirs.
-   * Read from the whole store: a company in a segment is measured by all its people's touches, as
-   * its stages are (only the segment's owners' entries are ever looked up).
-   */
-  const touchesByOwner = async (to = range.to, alsoEach?: (session: SessionTouch) => void) => {
-    const touches = new Map<string, Touch[]>()
-    const add = (key: string, touch: Touch) => {
-      let list = touches.get(key)
-      if (!list) touches.set(key, (list = []))
-      list.push(touch)
-    }
-    for await (const s of allOf.querySessionTouches({ siteId, to })) {
-      alsoEach?.(s)
-      const touch = { at: s.startedAt, channel: s.channel }
-      add(s.personId ? `person:${s.personId}` : `visitor:${s.visitorId}`, touch)
-      if (s.companyId) add(`company:${s.companyId}`, touch)
-    }
-    return touches
-  }
-
-  /**
    * The owners whose first touch lies in the range, keyed as `keysOf` keys a session's, with that
    * touch; `each` is given every session of theirs. Those with a session in the range, less those
    * seen before it (each one's first visit, looked up a page at a time), rather than every session
@@ -204,14 +182,29 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
   }
 
   if (report === 'length') {
-    const touches = await touchesByOwner()
     const fold = lengthFold(journey, range)
     const owners: OwnerLength[] = []
-    for await (const entries of ownersOf()) {
-      const { ownerType, ownerId } = entries[0]
-      if (ownerType === 'visitor') continue
-      const found = fold.add(ownerId, { ownerType, entries, touches: touches.get(`${ownerType}:${ownerId}`) ?? [] })
-      if (params.owners === 'all') owners.push(...found)
+    // Only those who entered a stage in the range are measured, so only their touches are read, a
+    // thousand of them at a time: a company's are all its people's, whatever a segment shows.
+    const inRange = withinRange(range)
+    const entering = { company: [] as { ownerId: string; entries: OwnerStageEntries }[], person: [] as { ownerId: string; entries: OwnerStageEntries }[] }
+    for await (const { ownerType, ownerId, entries } of entryTimesOf())
+      if (ownerType !== 'visitor' && entries.some((e) => inRange(e.at))) entering[ownerType].push({ ownerId, entries })
+    for (const ownerType of ['company', 'person'] as const) {
+      const list = entering[ownerType].sort((a, b) => (a.ownerId < b.ownerId ? -1 : 1))
+      for (let i = 0; i < list.length; i += OWNER_PAGE) {
+        const page = list.slice(i, i + OWNER_PAGE)
+        const ids = page.map((o) => o.ownerId)
+        const touches = new Map<string, Touch[]>()
+        for await (const s of allOf.querySessionTouches({ siteId, to: range.to, ...(ownerType === 'company' ? { companyIds: ids } : { personIds: ids }) })) {
+          const id = (ownerType === 'company' ? s.companyId : s.personId)!
+          ;(touches.get(id) ?? touches.set(id, []).get(id)!).push({ at: s.startedAt, channel: s.channel })
+        }
+        for (const { ownerId, entries } of page) {
+          const found = fold.add(ownerId, { ownerType, entries, touches: touches.get(ownerId) ?? [] })
+          if (params.owners === 'all') owners.push(...found)
+        }
+      }
     }
     return { ...header, ...fold.result(), ...(params.owners === 'all' ? { owners } : {}) }
   }

@@ -313,7 +313,7 @@ export interface AlertHook {
 
 /** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
 /** Which sessions to read as touches: a range, and perhaps only some companies' people's. */
-export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & { companyIds?: string[] }
+export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & { companyIds?: string[]; personIds?: string[] }
 
 /** Some owners of one type, by id. */
 export interface OwnersOfType {
@@ -463,8 +463,8 @@ export interface Store {
   /**
    * Sessions in order of start, as touches: the few columns of querySessions that the length,
    * cohorts, accounts and paths reports use, read without the rest (nor the sessions' stages).
-   * With `companyIds`, only the sessions of those companies' people: in order of start within each
-   * company, one company after another.
+   * With `companyIds` or `personIds`, only the sessions of those companies' people or of those
+   * people: each one's in order of start (on SQLite, one after another).
    */
   querySessionTouches(query: SessionTouchQuery): AsyncIterable<SessionTouch>
   /**

@@ -118,17 +118,17 @@ describe.each([
     expect(fromClickHouse).toEqual(fromSqlite)
   })
 
-  it('the accounts report with a few accounts and a few of each committee listed; cohorts and paths over part of the month', async () => {
+  it('the accounts report with a few accounts and a few of each committee listed; cohorts, paths and length over part of the month', async () => {
     const params = { limit: '3', members: '2' }
     const fromSqlite = await report(sqlite, 'accounts', params)
     expect((fromSqlite as { accounts: { people: number; members: unknown[] }[] }).accounts.some((a) => a.people > a.members.length)).toBe(true)
     expect(await report(ch, 'accounts', params)).toEqual(fromSqlite)
     // Those who first came before the 10th are of neither report's range.
     const later = { from: new Date(SEPTEMBER + 9 * 86_400_000).toISOString() }
-    for (const name of ['cohorts', 'paths']) {
-      const fromSqlite = await report(sqlite, name, later)
+    for (const [name, params] of [['cohorts', later], ['paths', later], ['length', { ...later, owners: 'all' }]] as const) {
+      const fromSqlite = await report(sqlite, name, params)
       expect(fromSqlite).not.toEqual(await report(sqlite, name))
-      expect(await report(ch, name, later)).toEqual(fromSqlite)
+      expect(await report(ch, name, params)).toEqual(fromSqlite)
     }
   })
 
@@ -149,6 +149,10 @@ describe.each([
       // Each company's sessions in order of start, one company after another.
       const sessions = await collect(store.querySessionTouches({ siteId, to: AS_OF }))
       expect(await collect(store.querySessionTouches({ siteId, to: AS_OF, companyIds: companies }))).toEqual(companies.flatMap((id) => sessions.filter((s) => s.companyId === id)))
+      const ofPeople = await collect(store.querySessionTouches({ siteId, to: AS_OF, personIds: theirs }))
+      const byStart = (a: { startedAt: number; id: string }, b: { startedAt: number; id: string }) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)
+      expect(ofPeople.length).toBeGreaterThan(2)
+      expect(ofPeople.sort(byStart)).toEqual(sessions.filter((s) => s.personId !== null && theirs.includes(s.personId)).sort(byStart))
       const events = await collect(store.queryEvents({ siteId, sessionIds: false }))
       const ofTheirs = await collect(store.queryEvents({ siteId, sessionIds: false, personIds: theirs }))
       expect(ofTheirs.length).toBeGreaterThan(10)

@@ -354,10 +354,12 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *querySessionTouches(query) {
-      const { companyIds, ...range } = query
+      const { companyIds, personIds, ...range } = query
+      const conditions = sessionsOfRange(range)
+      if (personIds) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPeople(query.siteId, personIds))}`)
       // A company's sessions are its people's, known only once joined: read as all the range's, kept per company here.
       const ofCompany = new Map<string, SessionTouch[]>(companyIds?.map((id) => [id, []]))
-      for await (const rows of paged(sessionsWithOwners(query.siteId, sessionsOfRange(range), 'id, started_at, ended_at, channel, visitor_id')))
+      for await (const rows of paged(sessionsWithOwners(query.siteId, conditions, 'id, started_at, ended_at, channel, visitor_id')))
         for (const r of rows) {
           const touch: SessionTouch = {
             id: r.id as string, startedAt: r.started_at as number, endedAt: r.ended_at as number, channel: r.channel as string,

@@ -439,6 +439,10 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async *querySessionTouches(query: SessionTouchQuery): AsyncGenerator<SessionTouch> {
       catchUp()
+      const touchOf = (v: Value[]): SessionTouch => ({
+        id: v[0] as string, startedAt: v[1] as number, endedAt: v[2] as number, channel: v[3] as string,
+        visitorId: v[4] as string, personId: v[5] as string | null, companyId: v[6] as string | null,
+      })
       const touchesOf = (companyId?: string) => {
         const { conditions, params } = where([
           ['s.site_id = @siteId', { siteId: query.siteId }],
@@ -449,16 +453,26 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           `SELECT s.id, s.started_at, s.ended_at, s.channel, s.visitor_id, s.person_id, s.company_id
            FROM sessions s WHERE ${conditions} AND ${after} ORDER BY s.started_at, s.id`
         const keys = [{ column: 's.started_at', row: 'started_at', type: 'number' }, { column: 's.id', row: 'id', type: 'text' }] as const
-        const shape = () => (v: Value[]): SessionTouch => ({
-          id: v[0] as string, startedAt: v[1] as number, endedAt: v[2] as number, channel: v[3] as string,
-          visitorId: v[4] as string, personId: v[5] as string | null, companyId: v[6] as string | null,
-        })
-        return pagedAs(shape, reader, sql, params, [...keys], false, query.from)
+        return pagedAs(() => touchOf, reader, sql, params, [...keys], false, query.from)
       }
       // A company at a time, each along sessions_of_companies in the order of start: a list of them
       // in one query would sort all their sessions again for every page.
       if (query.companyIds) for (const companyId of query.companyIds) yield* touchesOf(companyId)
-      else yield* touchesOf()
+      else if (query.personIds) {
+        // A thousand people at a time, each read whole by their visitor ids.
+        const { conditions, params } = where([
+          ['i.site_id = @siteId', { siteId: query.siteId }],
+          ['s.started_at >= @from', { from: query.from }],
+          ['s.started_at < @to', { to: query.to }],
+        ])
+        const read = reader.prepare(
+          `SELECT s.id, s.started_at, s.ended_at, s.channel, s.visitor_id, s.person_id, s.company_id
+           FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
+           WHERE ${conditions} AND i.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY i.person_id, s.started_at, s.id`,
+        ).raw(true)
+        for (let i = 0; i < query.personIds.length; i += 1000)
+          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + 1000)) }) as Value[][]) yield touchOf(v)
+      } else yield* touchesOf()
     },
 
     async countSessionSources(query: { siteId: string; journey: string; from?: number; to?: number }): Promise<SessionSourceCount[]> {
