@@ -2,7 +2,7 @@ import { oneOf, parseJourney, parseRange, personRef, RequestError } from '../req
 import type { WaymarkConfig } from '../stages/config'
 import type { CompanyRef, CompanyRow, EventRecord, OwnerType, PersonRow, SessionRecord, SessionTouch, StoredKind, StoreReads } from '../store/types'
 import { requestsStage, type StageTransition } from '../stages/progress'
-import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, type OwnerStageEntries } from './content'
+import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, ownerOf, type OwnerStageEntries } from './content'
 import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
 import { accountFunnelOf, accountOrder, accountsFold } from './accounts'
 import { cohortsFold } from './cohorts'
@@ -130,6 +130,15 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     return { ...header, forms: forms.result() }
   }
 
+  // Some owners' stage entries (keys as the content and CTA folds key them), a page of them at a time.
+  const entriesOf = async (keys: Set<string>) => {
+    const entries = new Map<string, OwnerStageEntries>()
+    for (const [ownerType, ids] of idsByType(new Map([...keys].map((key) => [key, true]))))
+      for (const page of pagesOf(ids))
+        for await (const { ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames, { type: ownerType, ids: page }))
+          entries.set(`${ownerType}:${ownerId}`, stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }])))
+    return entries
+  }
   // People's and anonymous visitors' stage entries, keyed as the content and CTA folds key owners.
   const entriesByOwner = async () => {
     const entries = new Map<string, OwnerStageEntries>()
@@ -150,10 +159,14 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
 
   if (report === 'ctas') {
     const limit = positiveNumber(params.limit, 'limit', 50)
-    const ctas = ctasFold(journey, await entriesByOwner(), { ...range, limit })
     // To 7 days past the range: what a click near its end led to.
     const to = shift(range.to, WENT_ON_WINDOW_MS)
-    for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) ctas.add(event)
+    // The clicks and submits first, then the stage entries of those who made them alone, rather
+    // than every owner's (at a million events, 38,162 events against 237,189 owners).
+    const events: EventRecord[] = []
+    for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) events.push(event)
+    const ctas = ctasFold(journey, await entriesOf(new Set(events.map(ownerOf))), { ...range, limit })
+    for (const event of events) ctas.add(event)
     for await (const session of store.querySessionTouches({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
     await store.foldStageMoves({ siteId, journey: journey.name, from: range.from, to }, (move) => ctas.addTransition(move))
     return { ...header, ...ctas.result() }
