@@ -64,10 +64,10 @@ function* pagesOf(ids: string[]) {
   for (let i = 0; i < ids.length; i += OWNER_PAGE) yield ids.slice(i, i + OWNER_PAGE)
 }
 
-/** The ids of a map keyed `type:id`, by type. */
-function idsByType(keyed: Map<string, unknown>): [OwnerType, string[]][] {
+/** Owners' ids from their keys (`type:id`), by type. */
+function idsByType(keys: Iterable<string>): [OwnerType, string[]][] {
   const byType = new Map<OwnerType, string[]>()
-  for (const key of keyed.keys()) {
+  for (const key of keys) {
     const at = key.indexOf(':')
     const type = key.slice(0, at) as OwnerType
     ;(byType.get(type) ?? byType.set(type, []).get(type)!).push(key.slice(at + 1))
@@ -88,14 +88,19 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
   const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to), segment: segment ? describeSegment(segment) : null }
   const stageNames = journey.stages.map((s) => s.name)
   const stageTimes = () => store.queryStageTimes(siteId, journey.name, stageNames)
+  /** An owner's stage entries from their stage times. */
+  const entriesAt = (at: (number | null)[]) => stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }]))
+  /** Some owners' stage times, by their keys (`type:id`), a page of them at a time. */
+  async function* stageTimesOf(keys: Iterable<string>) {
+    for (const [type, ids] of idsByType(keys)) for (const page of pagesOf(ids)) yield* store.queryStageTimes(siteId, journey.name, stageNames, { type, ids: page })
+  }
   /**
    * Each owner's stage entries as only what they entered and when (in the journey's order, owners
    * in no set order), from the one row per owner the store folds: for the reports that use no
    * entry's touch, about a quarter of the cost of reading the entries with their sessions.
    */
   async function* entryTimesOf() {
-    for await (const { ownerType, ownerId, at } of stageTimes())
-      yield { ownerType, ownerId, entries: stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }])) }
+    for await (const { ownerType, ownerId, at } of stageTimes()) yield { ownerType, ownerId, entries: entriesAt(at) }
   }
 
   if (report === 'funnel') {
@@ -130,13 +135,10 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     return { ...header, forms: forms.result() }
   }
 
-  // Some owners' stage entries (keys as the content and CTA folds key them), a page of them at a time.
-  const entriesOf = async (keys: Set<string>) => {
+  // Some owners' stage entries, keyed as the content and CTA folds key owners.
+  const entriesOf = async (keys: Iterable<string>) => {
     const entries = new Map<string, OwnerStageEntries>()
-    for (const [ownerType, ids] of idsByType(new Map([...keys].map((key) => [key, true]))))
-      for (const page of pagesOf(ids))
-        for await (const { ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames, { type: ownerType, ids: page }))
-          entries.set(`${ownerType}:${ownerId}`, stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }])))
+    for await (const { ownerType, ownerId, at } of stageTimesOf(keys)) entries.set(`${ownerType}:${ownerId}`, entriesAt(at))
     return entries
   }
   // People's and anonymous visitors' stage entries, keyed as the content and CTA folds key owners.
@@ -188,7 +190,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
         if (each) sessions.push([key, s])
       }
     if (range.from !== undefined)
-      for (const [type, ids] of idsByType(first))
+      for (const [type, ids] of idsByType(first.keys()))
         for (const page of pagesOf(ids)) for (const [id, at] of await allOf.firstSeen(siteId, { type, ids: page })) if (at < range.from) first.delete(`${type}:${id}`)
     for (const [key, s] of sessions) if (first.has(key)) each!(key, s)
     return first
@@ -226,12 +228,10 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const fold = cohortsFold(journey, { ...range, asOf: Math.min(range.to ?? now, now) })
     // A company's first touch is its first person's, whoever of its people a segment shows.
     const firstTouches = await firstTouchesIn(allOf, (s) => [...(s.personId ? [`person:${s.personId}`] : []), ...(s.companyId ? [`company:${s.companyId}`] : [])])
-    for (const [ownerType, ids] of idsByType(firstTouches))
-      for (const page of pagesOf(ids))
-        for await (const { ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames, { type: ownerType, ids: page })) {
-          const entries = stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }]))
-          if (entries.length) fold.add({ ownerType: ownerType as 'person' | 'company', entries, firstTouch: firstTouches.get(`${ownerType}:${ownerId}`)! })
-        }
+    for await (const { ownerType, ownerId, at } of stageTimesOf(firstTouches.keys())) {
+      const entries = entriesAt(at)
+      if (entries.length) fold.add({ ownerType: ownerType as 'person' | 'company', entries, firstTouch: firstTouches.get(`${ownerType}:${ownerId}`)! })
+    }
     return { ...header, ...fold.result() }
   }
 
@@ -251,12 +251,10 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
       if (owner) owner.content.push({ at: e.occurredAt, item: e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}` })
     })
     const goalIndex = stageNames.indexOf(goal)
-    for (const [ownerType, ids] of idsByType(owners))
-      for (const page of pagesOf(ids))
-        for await (const { ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames, { type: ownerType, ids: page })) {
-          const owner = owners.get(`${ownerType}:${ownerId}`)
-          if (owner && at[goalIndex] !== null) owner.goalAt = at[goalIndex]
-        }
+    for await (const { ownerType, ownerId, at } of stageTimesOf(owners.keys())) {
+      const owner = owners.get(`${ownerType}:${ownerId}`)
+      if (owner && at[goalIndex] !== null) owner.goalAt = at[goalIndex]
+    }
     const fold = pathsFold({ top: limit })
     // Every owner kept has its first touch in the range: a journey that began in it.
     for (const owner of owners.values()) fold.add(owner)
