@@ -11,7 +11,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type SessionTouch, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnersOfType, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type SessionTouch, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { OTHERS_UNCERTAINTY_MS, startSharedClock } from './clock'
@@ -114,6 +114,8 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     (await ch.rows<{ visitor_id: string }>(
       `SELECT visitor_id, linked_at FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id = ${sqlString(personId)} ORDER BY linked_at`,
     )).map((r) => r.visitor_id)
+  /** A condition, to add outside FINAL, that keeps some owners' rows of a table keyed by owner. */
+  const onlyOwners = (owners?: OwnersOfType) => (owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : '')
   const visitorsOfPeople = async (siteId: string, personIds: string[]) =>
     (await ch.rows<{ visitor_id: string }>(
       `SELECT visitor_id FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id IN ${sqlList(personIds)}`,
@@ -383,9 +385,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *queryPeople(query: OwnerQuery) {
-      const ofCompanies = (query.companyIds ? ` AND company_id IN ${sqlList(query.companyIds)}` : '') + (query.ids ? ` AND id IN ${sqlList(query.ids)}` : '')
+      const only = (query.companyIds ? ` AND company_id IN ${sqlList(query.companyIds)}` : '') + (query.ids ? ` AND id IN ${sqlList(query.ids)}` : '')
       // Outside FINAL, as every condition on a column that is not of the sorting key: inside, it would pass an older row over the newer.
-      const table = live('people', `site_id = ${sqlString(query.siteId)}`) + ofCompanies
+      const table = live('people', `site_id = ${sqlString(query.siteId)}`) + only
       for await (const rows of paged(`SELECT * FROM ${table} ORDER BY id`)) {
         const ids = rows.map((r) => r.id as string)
         const visitorsOf = new Map(ids.map((id) => [id, [] as string[]]))
@@ -440,8 +442,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
 
     async *queryStageEntries(siteId, journey, owners) {
       const site = `site_id = ${sqlString(siteId)}`
-      const only = owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : ''
-      const entries = `(SELECT * FROM ${live('stage_entries', `${site} AND journey = ${sqlString(journey)}`)}${only})`
+      const entries = `(SELECT * FROM ${live('stage_entries', `${site} AND journey = ${sqlString(journey)}`)}${onlyOwners(owners)})`
       // Each entry's session, joined on the server in the same query. Looked up a chunk at a time
       // instead, every chunk read the sessions table again (its ids are spread over all of it),
       // and the funnel's time grew with the square of the history. GLOBAL: on a cluster the
@@ -526,8 +527,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     async *queryStageTimes(siteId, journey, stages, owners) {
       // maxIf gives 0, not NULL, where nothing matched (on 18.16 even for a Nullable argument).
       const times = stages.map((stage, i) => `if(countIf(stage = ${sqlString(stage)}) = 0, NULL, maxIf(entered_at, stage = ${sqlString(stage)})) AS at${i}`)
-      const only = owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : ''
-      const entries = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`) + only
+      const entries = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`) + onlyOwners(owners)
       for await (const rows of paged(`SELECT owner_type, owner_id, ${times.join(', ')} FROM ${entries} GROUP BY owner_type, owner_id`))
         for (const r of rows)
           yield { ownerType: r.owner_type as OwnerType, ownerId: r.owner_id as string, at: stages.map((_, i) => r[`at${i}`] as number | null) }

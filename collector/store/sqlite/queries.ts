@@ -43,6 +43,9 @@ const OWNER_LISTS = {
 } as const
 type OwnerList = (typeof OWNER_LISTS)[keyof typeof OWNER_LISTS]
 
+/** People whose sessions one statement reads in one go: each has few, so a page of them stays small. */
+const PEOPLE_PER_READ = 1000
+
 /** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
 const PAGE_ROWS = 2000
 /** Keys that sort before any stored value. */
@@ -439,6 +442,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async *querySessionTouches(query: SessionTouchQuery): AsyncGenerator<SessionTouch> {
       catchUp()
+      // The columns of a touch, in the order touchOf reads them.
+      const columns = 's.id, s.started_at, s.ended_at, s.channel, s.visitor_id, s.person_id, s.company_id'
       const touchOf = (v: Value[]): SessionTouch => ({
         id: v[0] as string, startedAt: v[1] as number, endedAt: v[2] as number, channel: v[3] as string,
         visitorId: v[4] as string, personId: v[5] as string | null, companyId: v[6] as string | null,
@@ -449,9 +454,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           ['s.company_id = @companyId', { companyId }],
           ['s.started_at < @to', { to: query.to }],
         ])
-        const sql = (after: string) =>
-          `SELECT s.id, s.started_at, s.ended_at, s.channel, s.visitor_id, s.person_id, s.company_id
-           FROM sessions s WHERE ${conditions} AND ${after} ORDER BY s.started_at, s.id`
+        const sql = (after: string) => `SELECT ${columns} FROM sessions s WHERE ${conditions} AND ${after} ORDER BY s.started_at, s.id`
         const keys = [{ column: 's.started_at', row: 'started_at', type: 'number' }, { column: 's.id', row: 'id', type: 'text' }] as const
         return pagedAs(() => touchOf, reader, sql, params, [...keys], false, query.from)
       }
@@ -459,19 +462,18 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       // in one query would sort all their sessions again for every page.
       if (query.companyIds) for (const companyId of query.companyIds) yield* touchesOf(companyId)
       else if (query.personIds) {
-        // A thousand people at a time, each read whole by their visitor ids.
+        // A page of people at a time, each read whole by their visitor ids.
         const { conditions, params } = where([
           ['i.site_id = @siteId', { siteId: query.siteId }],
           ['s.started_at >= @from', { from: query.from }],
           ['s.started_at < @to', { to: query.to }],
         ])
         const read = reader.prepare(
-          `SELECT s.id, s.started_at, s.ended_at, s.channel, s.visitor_id, s.person_id, s.company_id
-           FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
+          `SELECT ${columns} FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
            WHERE ${conditions} AND i.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY i.person_id, s.started_at, s.id`,
         ).raw(true)
-        for (let i = 0; i < query.personIds.length; i += 1000)
-          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + 1000)) }) as Value[][]) yield touchOf(v)
+        for (let i = 0; i < query.personIds.length; i += PEOPLE_PER_READ)
+          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + PEOPLE_PER_READ)) }) as Value[][]) yield touchOf(v)
       } else yield* touchesOf()
     },
 
