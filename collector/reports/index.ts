@@ -59,9 +59,9 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
 /** Owners looked up in one read: a page of ids. */
 const OWNER_PAGE = 1000
 
-/** Ids in pages of OWNER_PAGE. */
-function* pagesOf(ids: string[]) {
-  for (let i = 0; i < ids.length; i += OWNER_PAGE) yield ids.slice(i, i + OWNER_PAGE)
+/** Owners (or their ids) in pages of OWNER_PAGE. */
+function* pagesOf<T>(owners: T[]) {
+  for (let i = 0; i < owners.length; i += OWNER_PAGE) yield owners.slice(i, i + OWNER_PAGE)
 }
 
 /** Owners' ids from their keys (`type:id`), by type. */
@@ -206,9 +206,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     for await (const { ownerType, ownerId, entries } of entryTimesOf())
       if (ownerType !== 'visitor' && entries.some((e) => inRange(e.at))) entering[ownerType].push({ ownerId, entries })
     for (const ownerType of ['company', 'person'] as const) {
-      const list = entering[ownerType].sort((a, b) => (a.ownerId < b.ownerId ? -1 : 1))
-      for (let i = 0; i < list.length; i += OWNER_PAGE) {
-        const page = list.slice(i, i + OWNER_PAGE)
+      for (const page of pagesOf(entering[ownerType].sort((a, b) => (a.ownerId < b.ownerId ? -1 : 1)))) {
         const ids = page.map((o) => o.ownerId)
         const touches = new Map<string, Touch[]>()
         for await (const s of allOf.querySessionTouches({ siteId, to: range.to, ...(ownerType === 'company' ? { companyIds: ids } : { personIds: ids }) })) {

@@ -311,8 +311,7 @@ export interface AlertHook {
   createdAt: number
 }
 
-/** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
-/** Which sessions to read as touches: a range, and perhaps only some companies' people's. */
+/** Which sessions to read as touches: a range, and perhaps only some companies' people's or some people's. */
 export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & { companyIds?: string[]; personIds?: string[] }
 
 /** Some owners of one type, by id. */
@@ -321,6 +320,7 @@ export interface OwnersOfType {
   ids: string[]
 }
 
+/** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
 export interface SessionTouch {
   id: string
   startedAt: number
