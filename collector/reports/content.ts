@@ -125,37 +125,37 @@ export type ContentEvent = PageEvent
  * Pages and downloaded files: who viewed them, how far they read, at what stage, and how often
  * they came before a conversion. Fed page views and downloads in the range and, for the
  * influence, those of the 30 days before it (a converter early in the range may have read
- * the page just before it); only in-range events count toward everything else.
+ * the page just before it); only in-range events count toward everything else. The owners'
+ * stage entries come last, to `result`: only those the events name are needed (`owners()`),
+ * a tenth of all owners on a busy site's 60 days.
  */
-export function contentFold(journey: Journey, entries: Map<string, OwnerStageEntries>, options: ContentOptions) {
-  const stageAt = stageLookup(journey, entries)
+export function contentFold(journey: Journey, options: ContentOptions) {
   const stageIndex = new Map(journey.stages.map((s, i) => [s.name, i]))
   const inRange = withinRange(options)
-
-  // The converters, and when each entered the goal stage.
-  const goalEnteredAt = new Map<string, number>()
-  for (const [owner, list] of entries) {
-    if (owner.startsWith('company:')) continue
-    const entry = list.find((e) => e.stage === options.goal)
-    if (entry && inRange(entry.at)) goalEnteredAt.set(owner, entry.at)
+  // Owners by number, so that each item's sets hold numbers rather than a string per event.
+  const ownerNumbers = new Map<string, number>()
+  const owners: string[] = []
+  const numberOf = (owner: string) => {
+    let number = ownerNumbers.get(owner)
+    if (number === undefined) ownerNumbers.set(owner, (number = owners.push(owner) - 1))
+    return number
   }
 
   const blank = () => ({
     views: 0,
-    visitors: new Set<string>(),
+    visitors: new Set<number>(),
     viewsAtStage: journey.stages.map(() => 0),
-    assisted: new Set<string>(),
+    assisted: new Set<number>(),
     /** Owners who consumed it in the influence window: the range and the 30 days before it. */
-    reached: new Set<string>(),
-    deepestScroll: new Map<string, number>(),
+    reached: new Set<number>(),
+    deepestScroll: new Map<number, number>(),
     engagedMs: [] as number[],
   })
   type Tallies = ReturnType<typeof blank>
   const pages = new Map<string, Tallies>()
   const files = new Map<string, Tallies>()
-  // The influence compares like with like: converters' 30 days before converting against everyone's
-  // range and 30 days before it, so its ratio does not depend on how long the range is.
-  const influenceBase = new Set<string>()
+  // What waits for the stage entries: each counted event's item, owner, time and whether it was in the range.
+  const counted = { items: [] as Tallies[], owners: [] as number[], at: [] as number[], inside: [] as boolean[] }
 
   return {
     add(event: ContentEvent) {
@@ -163,32 +163,59 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
       const items = event.kind === 'pageview' ? pages : event.kind === 'file_download' ? files : undefined
       const key = event.kind === 'pageview' ? event.path : event.name
       if (!items || !key) return
-      const owner = ownerOf(event)
-      const goalAt = goalEnteredAt.get(owner)
-      const assists = goalAt !== undefined && event.occurredAt <= goalAt && event.occurredAt >= goalAt - INFLUENCE_WINDOW_MS
       const inside = inRange(event.occurredAt)
       const inWindow = options.from === undefined || event.occurredAt >= options.from - INFLUENCE_WINDOW_MS
       if (!inWindow || (options.to !== undefined && event.occurredAt >= options.to)) return
       let item = items.get(key)
       if (!item) items.set(key, (item = blank()))
-      if (assists) item.assisted.add(owner)
+      const owner = numberOf(ownerOf(event))
       item.reached.add(owner)
-      influenceBase.add(owner)
+      counted.items.push(item)
+      counted.owners.push(owner)
+      counted.at.push(event.occurredAt)
+      counted.inside.push(inside)
       if (!inside) return
 
       item.views++
       item.visitors.add(owner)
-      const stage = stageAt(owner, event.occurredAt)
-      if (stage !== null) item.viewsAtStage[stageIndex.get(stage)!]++
       if (typeof event.scrollDepth === 'number') item.deepestScroll.set(owner, Math.max(event.scrollDepth, item.deepestScroll.get(owner) ?? 0))
       if (typeof event.engagedMs === 'number') item.engagedMs.push(event.engagedMs)
     },
 
-    result(): Content {
-      const converters = goalEnteredAt.size
+    /** Whose stage entries `result` needs: every owner of an event added, keyed as stage entries are. */
+    owners: (): readonly string[] => owners,
+
+    /**
+     * Given the stage entries of at least the owners of the events added; `converters` is how many
+     * owners entered the goal stage in the range, counted from `entries` when not given (then
+     * `entries` must hold every owner's, not only those who viewed something).
+     */
+    result(entries: Map<string, OwnerStageEntries>, converters?: number): Content {
+      const stageAt = stageLookup(journey, entries)
+      // The converters, and when each entered the goal stage.
+      const goalEnteredAt = new Map<string, number>()
+      for (const [owner, list] of entries) {
+        if (owner.startsWith('company:')) continue
+        const entry = list.find((e) => e.stage === options.goal)
+        if (entry && inRange(entry.at)) goalEnteredAt.set(owner, entry.at)
+      }
+      converters ??= goalEnteredAt.size
+      for (let i = 0; i < counted.at.length; i++) {
+        const item = counted.items[i]
+        const owner = owners[counted.owners[i]]
+        const at = counted.at[i]
+        const goalAt = goalEnteredAt.get(owner)
+        if (goalAt !== undefined && at <= goalAt && at >= goalAt - INFLUENCE_WINDOW_MS) item.assisted.add(counted.owners[i])
+        if (!counted.inside[i]) continue
+        const stage = stageAt(owner, at)
+        if (stage !== null) item.viewsAtStage[stageIndex.get(stage)!]++
+      }
+      // The influence compares like with like: converters' 30 days before converting against everyone's
+      // range and 30 days before it, so its ratio does not depend on how long the range is.
+      const influenceBase = owners.length
       const common = (t: Tallies): ContentItem => {
         const visitors = t.visitors.size
-        const known = [...t.visitors].filter((owner) => owner.startsWith('person:')).length
+        const known = [...t.visitors].filter((owner) => owners[owner].startsWith('person:')).length
         const assisted = t.assisted.size
         return {
           views: t.views,
@@ -200,8 +227,8 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
             converters,
             assisted,
             consumers: t.reached.size,
-            owners: influenceBase.size,
-            ratio: converters && t.reached.size ? Math.round((assisted / converters / (t.reached.size / influenceBase.size)) * 100) / 100 : null,
+            owners: influenceBase,
+            ratio: converters && t.reached.size ? Math.round((assisted / converters / (t.reached.size / influenceBase)) * 100) / 100 : null,
           },
         }
       }
@@ -222,7 +249,7 @@ export function contentFold(journey: Journey, entries: Map<string, OwnerStageEnt
       return {
         pages: mostVisited(pageItems, (p) => p.path),
         files: mostVisited(fileItems, (f) => f.url),
-        totals: { pages: viewedPages.length, pageViews: sum(viewedPages), files: downloadedFiles.length, downloads: sum(downloadedFiles), owners: influenceBase.size, converters },
+        totals: { pages: viewedPages.length, pageViews: sum(viewedPages), files: downloadedFiles.length, downloads: sum(downloadedFiles), owners: influenceBase, converters },
       }
     },
   }

@@ -141,22 +141,21 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     for await (const { ownerType, ownerId, at } of stageTimesOf(keys)) entries.set(`${ownerType}:${ownerId}`, entriesAt(at))
     return entries
   }
-  // People's and anonymous visitors' stage entries, keyed as the content and CTA folds key owners.
-  const entriesByOwner = async () => {
-    const entries = new Map<string, OwnerStageEntries>()
-    for await (const owner of entryTimesOf()) if (owner.ownerType !== 'company') entries.set(`${owner.ownerType}:${owner.ownerId}`, owner.entries)
-    return entries
-  }
   const shift = (at: number | undefined, by: number) => (at === undefined ? undefined : at + by)
 
   if (report === 'content') {
     const goal = oneOf(params.goal, journey.stages.map((s) => s.name), 'goal', defaultGoal(journey))
     const limit = positiveNumber(params.limit, 'limit', 50)
-    const content = contentFold(journey, await entriesByOwner(), { ...range, goal, limit })
+    const content = contentFold(journey, { ...range, goal, limit })
+    // Everyone who entered the goal in the range, whether they read anything or not: the funnel's count (none stalled before 1970).
+    const goalEntrants = store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf: now, stalledBefore: 0, limit: 0 })
     // From 30 days before the range: what a converter early in the range read before converting.
     const from = shift(range.from, -INFLUENCE_WINDOW_MS)
     await store.foldPageEvents({ siteId, from, to: range.to }, (event) => content.add(event))
-    return { ...header, goal, ...content.result() }
+    // Then the stage entries of those who read something alone, rather than every owner's (at ten
+    // million events, 236,142 owners against 2,224,965).
+    const converters = (await goalEntrants).flows.find((f) => f.owners === 'people' && f.stage === goal)?.entered ?? 0
+    return { ...header, goal, ...content.result(await entriesOf(content.owners()), converters) }
   }
 
   if (report === 'ctas') {

@@ -480,7 +480,7 @@ export interface Store {
    */
   foldFormEvents(query: { siteId: string; from?: number; to?: number }, add: (event: FormEvent) => void): Promise<void>
   /**
-   * Page views and downloads (bots' too, flagged) that happened in the range, each given to `add`
+   * People's page views and downloads (not bots') that happened in the range, each given to `add`
    * in no set order: the few columns the content and paths reports fold, without the rest of the
    * event (at a million events, half the time of reading them whole).
    */

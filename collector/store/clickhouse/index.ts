@@ -467,7 +467,7 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
 
     // Whole events with their person, as the reports read them before: a narrower read is the way on.
     async foldPageEvents(query, add) {
-      for await (const event of store.queryEvents({ ...query, kinds: ['pageview', 'file_download'], sessionIds: false })) add(event)
+      for await (const event of store.queryEvents({ ...query, kinds: ['pageview', 'file_download'], sessionIds: false })) if (!event.isBot) add(event)
     },
 
     // Whole transitions with their sessions, as the report read them before.

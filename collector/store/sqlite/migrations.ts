@@ -4,6 +4,9 @@
  */
 export const FORM_EVENTS = "kind IN ('form_view', 'form_start', 'form_field', 'form_submit', 'form_abandon') AND is_bot = 0"
 
+/** People's page views and downloads: the condition of the index the content and paths reports read them by (migration 21). */
+export const PAGE_EVENTS = "kind IN ('pageview', 'file_download') AND is_bot = 0"
+
 /**
  * Sessions that reached a stage, by the journey, the UTC day they began, the stage and where they
  * came from: the rows of the rollup the sources report counts whole days from (migration 17 is
@@ -582,5 +585,12 @@ export const MIGRATIONS: string[] = [
   // so. sessions.company_id is kept by the triggers of migration 14.
   `
   CREATE INDEX sessions_of_companies ON sessions (site_id, company_id, started_at, ended_at, events) WHERE company_id IS NOT NULL;
+  `,
+  // 21: people's page views and downloads by time, with the columns the content and paths reports
+  // fold, so that those reports read the index alone: at ten million events, the 562,357 page views
+  // of the content report's 60 days took 7.1 s with a lookup of each row in the table, and 1.8 s
+  // without. It costs 43 bytes an event on disk there (10.49 GB to 10.92 GB).
+  `
+  CREATE INDEX events_of_pages_by_time ON events (site_id, occurred_at, kind, path, name, visitor_id, scroll_depth, engaged_ms) WHERE ${PAGE_EVENTS};
   `,
 ]

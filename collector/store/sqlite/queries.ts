@@ -8,7 +8,7 @@ import { isStalled, listOrder, type OwnerPage } from '../../reports/owners'
 import type { TouchCounts, TouchQuery } from '../../reports/sources'
 import { compareText, DAY_MS } from '../../reports/stats'
 import { eventFromValues, STORED_EVENT_COLUMNS } from './event-rows'
-import { firstTouchOf, FORM_EVENTS, touchOf } from './migrations'
+import { firstTouchOf, FORM_EVENTS, PAGE_EVENTS, touchOf } from './migrations'
 import { readHere, readOnThread, type Read } from './read-thread'
 
 type Value = string | number | null
@@ -516,15 +516,16 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         ['e.occurred_at >= @from', { from: query.from }],
         ['e.occurred_at < @to', { to: query.to }],
       ])
+      // From events_of_pages_by_time alone, which holds every column read here but the person.
       const read = reader.prepare(
-        `SELECT e.kind, e.name, e.path, e.occurred_at, i.person_id, e.visitor_id, e.is_bot, e.scroll_depth, e.engaged_ms
+        `SELECT e.kind, e.name, e.path, e.occurred_at, i.person_id, e.visitor_id, e.scroll_depth, e.engaged_ms
          FROM events e LEFT JOIN identities i ON i.site_id = e.site_id AND i.visitor_id = e.visitor_id
-         WHERE ${conditions} AND e.kind IN ('pageview', 'file_download')`,
+         WHERE ${conditions} AND ${PAGE_EVENTS}`,
       ).raw(true)
-      for (const [kind, name, path, occurredAt, personId, visitorId, isBot, scrollDepth, engagedMs] of read.iterate(params) as Iterable<Value[]>)
+      for (const [kind, name, path, occurredAt, personId, visitorId, scrollDepth, engagedMs] of read.iterate(params) as Iterable<Value[]>)
         add({
           kind: kind as PageEvent['kind'], name: name as string | null, path: path as string, occurredAt: occurredAt as number, personId: personId as string | null,
-          visitorId: visitorId as string, isBot: isBot === 1, scrollDepth: scrollDepth as number | null, engagedMs: engagedMs as number | null,
+          visitorId: visitorId as string, isBot: false, scrollDepth: scrollDepth as number | null, engagedMs: engagedMs as number | null,
         })
     },
 

@@ -31,9 +31,9 @@ const download = (at: number, url: string, owner: string, more: Partial<ContentE
 function content(events: ContentEvent[], { entries = {}, goal = 'decision', limit = 50, range = RANGE, journey = DEFAULT_JOURNEY }: {
   entries?: Record<string, [string, number][]>; goal?: string; limit?: number; range?: { from?: number; to?: number }; journey?: Journey
 } = {}) {
-  const fold = contentFold(journey, entriesOf(entries), { ...range, goal, limit })
+  const fold = contentFold(journey, { ...range, goal, limit })
   for (const e of events) fold.add(e)
-  const result = fold.result()
+  const result = fold.result(entriesOf(entries))
   return { ...result, page: (path: string) => result.pages.find((p) => p.path === path)!, file: (url: string) => result.files.find((f) => f.url === url)! }
 }
 
@@ -187,6 +187,17 @@ describe('Content: influence on the goal stage', () => {
     // /pricing: consumers p3, p4, v2, v3 = 4; assisted p4 = 1. (1 ÷ 4) ÷ (4 ÷ 9) = 0.5625 → 0.56.
     expect(page('/pricing').influence).toEqual({ converters: 4, assisted: 1, consumers: 4, owners: 9, ratio: 0.56 })
     expect(totals).toMatchObject({ owners: 9, converters: 4, pages: 2, pageViews: 9 })
+  })
+
+  it('needs only the stage entries of the owners its events name, given the count of converters who read nothing', () => {
+    const fold = contentFold(DEFAULT_JOURNEY, { ...RANGE, goal: 'decision', limit: 50 })
+    for (const e of events) fold.add(e)
+    // p1 to p6, v1, v2, v3: the nine owners of the events, each named once.
+    expect([...fold.owners()].sort()).toEqual(['person:p1', 'person:p2', 'person:p3', 'person:p4', 'person:p5', 'person:p6', 'visitor:v1', 'visitor:v2', 'visitor:v3'])
+    // Two more converters, who read nothing, come as a count: 6 converters, their entries not needed.
+    const { pages, totals } = fold.result(entriesOf(entries), 6)
+    expect(pages.find((p) => p.path === '/case-study')!.influence).toEqual({ converters: 6, assisted: 2, consumers: 7, owners: 9, ratio: 0.43 })
+    expect(totals).toMatchObject({ owners: 9, converters: 6 })
   })
 
   it('counts a view at the very moment of entering the goal as an assist: it may be what moved them', () => {
