@@ -87,22 +87,12 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
   const store = segment ? await segmentedStore(allOf, siteId, journey.name, segment) : allOf
   const header = { report, siteId, journey: journey.name, from: isoOrNull(range.from), to: isoOrNull(range.to), segment: segment ? describeSegment(segment) : null }
   const stageNames = journey.stages.map((s) => s.name)
-  const stageTimes = () => store.queryStageTimes(siteId, journey.name, stageNames)
   /** An owner's stage entries from their stage times. */
   const entriesAt = (at: (number | null)[]) => stageNames.flatMap((stage, i) => (at[i] === null ? [] : [{ stage, at: at[i]! }]))
   /** Some owners' stage times, by their keys (`type:id`), a page of them at a time. */
   async function* stageTimesOf(keys: Iterable<string>) {
     for (const [type, ids] of idsByType(keys)) for (const page of pagesOf(ids)) yield* store.queryStageTimes(siteId, journey.name, stageNames, { type, ids: page })
   }
-  /**
-   * Each owner's stage entries as only what they entered and when (in the journey's order, owners
-   * in no set order), from the one row per owner the store folds: for the reports that use no
-   * entry's touch, about a quarter of the cost of reading the entries with their sessions.
-   */
-  async function* entryTimesOf() {
-    for await (const { ownerType, ownerId, at } of stageTimes()) yield { ownerType, ownerId, entries: entriesAt(at) }
-  }
-
   if (report === 'funnel') {
     const stalledDays = positiveNumber(params.stalledDays, 'stalledDays', 30)
     const limit = positiveNumber(params.limit, 'limit', 50)
@@ -202,8 +192,10 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     // thousand of them at a time: a company's are all its people's, whatever a segment shows.
     const inRange = withinRange(range)
     const entering = { company: [] as { ownerId: string; entries: OwnerStageEntries }[], person: [] as { ownerId: string; entries: OwnerStageEntries }[] }
-    for await (const { ownerType, ownerId, entries } of entryTimesOf())
+    for await (const { ownerType, ownerId, at } of store.queryStageTimes(siteId, journey.name, stageNames, { types: ['company', 'person'], ...range })) {
+      const entries = entriesAt(at)
       if (ownerType !== 'visitor' && entries.some((e) => inRange(e.at))) entering[ownerType].push({ ownerId, entries })
+    }
     for (const ownerType of ['company', 'person'] as const) {
       for (const page of pagesOf(entering[ownerType].sort((a, b) => (a.ownerId < b.ownerId ? -1 : 1)))) {
         const ids = page.map((o) => o.ownerId)

@@ -320,6 +320,13 @@ export interface OwnersOfType {
   ids: string[]
 }
 
+/** Owners of some types who entered one of the stages asked for in a range (either end may be open). */
+export interface OwnersEntering {
+  types: OwnerType[]
+  from?: number
+  to?: number
+}
+
 /** A session as the reports that follow people's touches read it: when, by which channel, and whose. */
 export interface SessionTouch {
   id: string
@@ -511,9 +518,10 @@ export interface Store {
   /**
    * Every owner's entry times into the given stages of a journey, one row per owner, in no set
    * order. Folded into one row where the entries are stored, so a funnel reads a row an owner
-   * rather than an entry with its session's touch. With `owners`, only those owners'.
+   * rather than an entry with its session's touch. With `owners`, only those owners', or only the
+   * owners of some types who entered one of the stages in a range (all their entries, in it or not).
    */
-  queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType): AsyncIterable<OwnerStageTimes>
+  queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType | OwnersEntering): AsyncIterable<OwnerStageTimes>
   /** When each of some people, companies or visitors first came (their first session's start); those never seen are left out. */
   firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>>
   /**

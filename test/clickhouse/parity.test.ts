@@ -162,6 +162,12 @@ describe.each([
       const theirTimes = await collect(store.queryStageTimes(siteId, journey, stages, { type: 'person', ids: theirs }))
       const byId = (a: { ownerId: string }, b: { ownerId: string }) => a.ownerId.localeCompare(b.ownerId)
       expect(theirTimes.sort(byId)).toEqual(times.filter((t) => t.ownerType === 'person' && theirs.includes(t.ownerId)).sort(byId))
+      // Those of some types with an entry from the 10th on: every entry of theirs, in the range or not.
+      const tenth = SEPTEMBER + 9 * 86_400_000
+      const entering = await collect(store.queryStageTimes(siteId, journey, stages, { types: ['person', 'company'], from: tenth }))
+      const entered = times.filter((t) => t.ownerType !== 'visitor' && t.at.some((at) => at !== null && at >= tenth))
+      expect(entered.length).toBeGreaterThan(10)
+      expect(entering.sort(byId)).toEqual(entered.sort(byId))
       expect(Object.fromEntries(await store.firstSeen(siteId, { type: 'person', ids: theirs }))).toEqual(
         Object.fromEntries(people.filter((p) => theirs.includes(p.id) && p.firstSeen !== null).map((p) => [p.id, p.firstSeen])),
       )

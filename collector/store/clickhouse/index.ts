@@ -11,7 +11,7 @@ import { ownerJourneyFrom, stageCountsFrom, type EntryRow } from '../sqlite/jour
 import { sessionFromRow } from '../sqlite/queries'
 import {
   NotSupportedByStore, QueuedInStore,
-  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnersOfType, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type SessionTouch, type Store,
+  type AlertHook, type AlertLogEntry, type CompanyRecord, type CompanyRow, type Erasure, type EventRecord, type FormEvent, type OwnerQuery, type OwnersEntering, type OwnersOfType, type OwnerType, type PersonRecord, type PersonRow, type Site, type SessionRecord, type SessionSourceCount, type SessionTouch, type Store,
   type StoredEvent, type TraitRecord,
 } from '../types'
 import { OTHERS_UNCERTAINTY_MS, startSharedClock } from './clock'
@@ -115,6 +115,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
       `SELECT visitor_id, linked_at FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id = ${sqlString(personId)} ORDER BY linked_at`,
     )).map((r) => r.visitor_id)
   /** A condition, to add outside FINAL, that keeps some owners' rows of a table keyed by owner. */
+  /** The entries of some types of owners into some stages in a range. */
+  const enteringIn = (owners: OwnersEntering, stages: string[]) =>
+    [`owner_type IN ${sqlList(owners.types)}`, `stage IN ${sqlList(stages)}`, ...rangeConditions('entered_at', owners)].join(' AND ')
   const onlyOwners = (owners?: OwnersOfType) => (owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : '')
   const visitorsOfPeople = async (siteId: string, personIds: string[]) =>
     (await ch.rows<{ visitor_id: string }>(
@@ -527,7 +530,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     async *queryStageTimes(siteId, journey, stages, owners) {
       // maxIf gives 0, not NULL, where nothing matched (on 18.16 even for a Nullable argument).
       const times = stages.map((stage, i) => `if(countIf(stage = ${sqlString(stage)}) = 0, NULL, maxIf(entered_at, stage = ${sqlString(stage)})) AS at${i}`)
-      const entries = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`) + onlyOwners(owners)
+      const ofJourney = live('stage_entries', `site_id = ${sqlString(siteId)} AND journey = ${sqlString(journey)}`)
+      const entries = owners && 'types' in owners
+        ? `${ofJourney} AND (owner_type, owner_id) IN (SELECT owner_type, owner_id FROM ${ofJourney} AND ${enteringIn(owners, stages)})`
+        : ofJourney + onlyOwners(owners)
       for await (const rows of paged(`SELECT owner_type, owner_id, ${times.join(', ')} FROM ${entries} GROUP BY owner_type, owner_id`))
         for (const r of rows)
           yield { ownerType: r.owner_type as OwnerType, ownerId: r.owner_id as string, at: stages.map((_, i) => r[`at${i}`] as number | null) }

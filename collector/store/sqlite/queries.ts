@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {
-  CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, OwnersOfType, PageEvent, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery,
+  CompanyRow, EventQuery, EventRecord, FormEvent, OwnerListQuery, OwnersEntering, OwnersOfType, PageEvent, OwnerQuery, OwnerStageTimes, OwnerType, PersonAsOf, PersonRow, SessionQuery,
   SessionRecord, SessionSourceCount, SessionTouch, SessionTouchQuery, StageEntryRecord, StageMove, StoredKind, TransitionQuery, TransitionRecord,
 } from '../types'
 import { longestStalledFirst, moversOf, type FunnelCounts, type FunnelQuery, type StalledPerson } from '../../reports/funnel'
@@ -43,8 +43,8 @@ const OWNER_LISTS = {
 } as const
 type OwnerList = (typeof OWNER_LISTS)[keyof typeof OWNER_LISTS]
 
-/** People whose sessions one statement reads in one go: each has few, so a page of them stays small. */
-const PEOPLE_PER_READ = 1000
+/** People (or other owners) whose rows one statement reads in one go: each has few, so a page of them stays small. */
+const OWNERS_PER_READ = 1000
 
 /** Rows per page: large enough to amortise the query, small enough to keep memory flat. */
 const PAGE_ROWS = 2000
@@ -124,6 +124,10 @@ const givenBounds = (query: { from?: number; to?: number }) => ({
   ...(query.from === undefined ? {} : { from: query.from }),
   ...(query.to === undefined ? {} : { to: query.to }),
 })
+
+/** The conditions that a column lies in a range, on the parameters givenBounds names (a missing bound is no bound). */
+const bounded = (column: string, bounds: { from?: number; to?: number }) =>
+  [bounds.from === undefined ? '' : `AND ${column} >= @from`, bounds.to === undefined ? '' : `AND ${column} < @to`].join(' ')
 
 /**
  * A range as the whole UTC days inside it, which a rollup by day answers, and the parts of days at
@@ -472,8 +476,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           `SELECT ${columns} FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
            WHERE ${conditions} AND i.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY i.person_id, s.started_at, s.id`,
         ).raw(true)
-        for (let i = 0; i < query.personIds.length; i += PEOPLE_PER_READ)
-          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + PEOPLE_PER_READ)) }) as Value[][]) yield touchOf(v)
+        for (let i = 0; i < query.personIds.length; i += OWNERS_PER_READ)
+          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
       } else yield* touchesOf()
     },
 
@@ -674,8 +678,6 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       if (flowsByDay)
         for (const [channel, stage, people] of flowsOfDays.all({ siteId, journey, ...days }) as [string, string, number][]) counts.flows.push({ channel, stage, people })
 
-      const bounded = (column: string, bounds: { from?: number; to?: number }) =>
-        [bounds.from === undefined ? '' : `AND ${column} >= @from`, bounds.to === undefined ? '' : `AND ${column} < @to`].join(' ')
       const ofPeople = (['person', 'visitor'] as const).map((ownerType) => ({ siteId, journey, first: stages[0], ownerType }))
       // Each entry into an attributed stage in the part-day, with its owner's entry into the first
       // stage (a lookup by the entries' key). One stage at a time: a list of stages kept SQLite from
@@ -710,18 +712,35 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       return counts
     },
 
-    async *queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType): AsyncGenerator<OwnerStageTimes> {
+    async *queryStageTimes(siteId: string, journey: string, stages: string[], owners?: OwnersOfType | OwnersEntering): AsyncGenerator<OwnerStageTimes> {
       catchUp()
       const times = stages.map((_, i) => `MAX(CASE WHEN stage = @stage${i} THEN entered_at END)`).join(', ')
       const stageParams = Object.fromEntries(stages.map((stage, i) => [`stage${i}`, stage]))
       const shapeOf = (values: Value[]): OwnerStageTimes => ({ ownerType: values[0] as OwnerType, ownerId: values[1] as string, at: values.slice(2) as (number | null)[] })
+      // Some owners (a page of them), in one go, each a seek of stage_entries_by_owner.
+      const ofOwners = reader.prepare(
+        `SELECT owner_type, owner_id, ${times} FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @type
+         AND owner_id IN (SELECT value FROM json_each(@ids)) GROUP BY owner_type, owner_id`,
+      ).raw(true)
+      const timesOf = (type: OwnerType, ids: string[]) => (ofOwners.all({ siteId, journey, ...stageParams, type, ids: JSON.stringify(ids) }) as Value[][]).map(shapeOf)
+      if (owners && 'types' in owners) {
+        // Who entered a stage in the range, from a range of stage_entries_by_site a type and stage,
+        // then their rows a page at a time: at ten million events, the 35,194 people and companies
+        // of 30 days rather than each of 2,224,965 owners.
+        const bounds = givenBounds(owners)
+        const entering = reader.prepare(
+          `SELECT owner_id FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @type AND stage = @stage ${bounded('entered_at', bounds)}`,
+        ).pluck()
+        for (const type of owners.types) {
+          const ids = new Set<string>()
+          for (const stage of stages) for (const id of entering.all({ siteId, journey, type, stage, ...bounds }) as string[]) ids.add(id)
+          const all = [...ids]
+          for (let i = 0; i < all.length; i += OWNERS_PER_READ) yield* timesOf(type, all.slice(i, i + OWNERS_PER_READ))
+        }
+        return
+      }
       if (owners) {
-        // Some owners (a page of them), in one go, each a seek of stage_entries_by_owner.
-        const read = reader.prepare(
-          `SELECT owner_type, owner_id, ${times} FROM stage_entries WHERE site_id = @siteId AND journey = @journey AND owner_type = @type
-           AND owner_id IN (SELECT value FROM json_each(@ids)) GROUP BY owner_type, owner_id`,
-        ).raw(true)
-        for (const values of read.all({ siteId, journey, ...stageParams, type: owners.type, ids: JSON.stringify(owners.ids) }) as Value[][]) yield shapeOf(values)
+        yield* timesOf(owners.type, owners.ids)
         return
       }
       // Grouped along stage_entries_by_owner, which holds entered_at too: no row of the table is read.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addSite } from '../../../collector/sites'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
+import { withinRange } from '../../../collector/reports/stats'
 import { generateTraffic } from '../../fixtures/traffic'
 
 const collect = async <T>(rows: AsyncIterable<T>) => {
@@ -109,5 +110,19 @@ describe('the SQLite store: ranged reads across pages', () => {
     expect(new Set(times.map((o) => o.ownerType))).toEqual(new Set(['person', 'visitor', 'company']))
     expect(new Map(times.map((o) => [`${o.ownerType}:${o.ownerId}`, o.at]))).toEqual(expected)
     expect(times.length).toBe(expected.size)
+  })
+
+  it('gives the stage times of the owners of some types who entered a stage in the range, each with every entry of theirs', async () => {
+    const stages = ['awareness', 'consideration', 'decision', 'purchase', 'loyalty', 'advocacy']
+    const times = await collect(store.queryStageTimes(siteId, 'b2b', stages))
+    const key = (o: { ownerType: string; ownerId: string }) => `${o.ownerType}:${o.ownerId}`
+    for (const range of [{ from, to }, { from }, { to }]) {
+      const entering = await collect(store.queryStageTimes(siteId, 'b2b', stages, { types: ['person', 'company'], ...range }))
+      const entered = times.filter((o) => o.ownerType !== 'visitor' && o.at.some((at) => at !== null && withinRange(range)(at)))
+      expect(entered.length).toBeGreaterThan(100)
+      expect(entered.some((o) => o.at.some((at) => at !== null && !withinRange(range)(at)))).toBe(true)
+      expect(new Map(entering.map((o) => [key(o), o.at]))).toEqual(new Map(entered.map((o) => [key(o), o.at])))
+      expect(entering.length).toBe(entered.length)
+    }
   })
 })
