@@ -74,7 +74,7 @@ export interface ClickOptions {
 export type ClickEvent = Pick<EventRecord, 'kind' | 'name' | 'props' | 'occurredAt' | 'personId' | 'visitorId' | 'sessionId' | 'isBot'>
 
 type ClickKind = (typeof CLICK_KINDS)[number]
-const isClick = (kind: string): kind is ClickKind => (CLICK_KINDS as readonly string[]).includes(kind)
+export const isClick = (kind: string): kind is ClickKind => (CLICK_KINDS as readonly string[]).includes(kind)
 
 interface Click {
   kind: ClickKind

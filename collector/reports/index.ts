@@ -3,7 +3,7 @@ import type { WaymarkConfig } from '../stages/config'
 import type { CompanyRef, CompanyRow, EventRecord, OwnerType, PersonRow, SessionRecord, SessionTouch, StoredKind, StoreReads } from '../store/types'
 import { requestsStage, type StageTransition } from '../stages/progress'
 import { contentFold, defaultGoal, INFLUENCE_WINDOW_MS, ownerOf, type OwnerStageEntries } from './content'
-import { CLICK_KINDS, ctasFold, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
+import { CLICK_KINDS, ctasFold, isClick, SESSION_LOOKBACK_MS, WENT_ON_WINDOW_MS } from './ctas'
 import { accountFunnelOf, accountOrder, accountsFold } from './accounts'
 import { cohortsFold } from './cohorts'
 import { formsFold } from './forms'
@@ -152,13 +152,16 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const limit = positiveNumber(params.limit, 'limit', 50)
     // To 7 days past the range: what a click near its end led to.
     const to = shift(range.to, WENT_ON_WINDOW_MS)
-    // The clicks and submits first, then the stage entries of those who made them alone, rather
-    // than every owner's (at a million events, 38,162 events against 237,189 owners).
+    // The clicks and submits first, then the stage entries of those who clicked alone, rather than
+    // every owner's (at a million events, 38,162 events against 237,189 owners), and the sessions
+    // they clicked in, rather than every session of the range and the day before it.
     const events: EventRecord[] = []
     for await (const event of store.queryEvents({ siteId, from: range.from, to, kinds: [...CLICK_KINDS, 'form_submit'] })) events.push(event)
-    const ctas = ctasFold(journey, await entriesOf(new Set(events.map(ownerOf))), { ...range, limit })
+    const clicks = events.filter((e) => isClick(e.kind))
+    const ctas = ctasFold(journey, await entriesOf(new Set(clicks.map(ownerOf))), { ...range, limit })
     for (const event of events) ctas.add(event)
-    for await (const session of store.querySessionTouches({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to })) ctas.addSession(session)
+    for (const ids of pagesOf([...new Set(clicks.flatMap((e) => (e.sessionId ? [e.sessionId] : [])))]))
+      for await (const session of store.querySessionTouches({ siteId, from: shift(range.from, -SESSION_LOOKBACK_MS), to: range.to, ids })) ctas.addSession(session)
     await store.foldStageMoves({ siteId, journey: journey.name, from: range.from, to }, (move) => ctas.addTransition(move))
     return { ...header, ...ctas.result() }
   }

@@ -312,7 +312,12 @@ export interface AlertHook {
 }
 
 /** Which sessions to read as touches: a range, and perhaps only some companies' people's or some people's. */
-export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & { companyIds?: string[]; personIds?: string[] }
+export type SessionTouchQuery = Pick<SessionQuery, 'siteId' | 'from' | 'to'> & {
+  companyIds?: string[]
+  personIds?: string[]
+  /** Only these sessions, by id (a page of them); in order of start. */
+  ids?: string[]
+}
 
 /** Some owners of one type, by id. */
 export interface OwnersOfType {

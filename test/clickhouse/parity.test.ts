@@ -153,6 +153,10 @@ describe.each([
       const byStart = (a: { startedAt: number; id: string }, b: { startedAt: number; id: string }) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)
       expect(ofPeople.length).toBeGreaterThan(2)
       expect(ofPeople.sort(byStart)).toEqual(sessions.filter((s) => s.personId !== null && theirs.includes(s.personId)).sort(byStart))
+      // Some sessions by id, in order of start, within the range asked for.
+      const some = sessions.filter((_, i) => i % 7 === 0)
+      const tenthOn = (s: { startedAt: number }) => s.startedAt >= SEPTEMBER + 9 * 86_400_000
+      expect(await collect(store.querySessionTouches({ siteId, from: SEPTEMBER + 9 * 86_400_000, to: AS_OF, ids: some.map((s) => s.id) }))).toEqual(some.filter(tenthOn).sort(byStart))
       const events = await collect(store.queryEvents({ siteId, sessionIds: false }))
       const ofTheirs = await collect(store.queryEvents({ siteId, sessionIds: false, personIds: theirs }))
       expect(ofTheirs.length).toBeGreaterThan(10)

@@ -359,8 +359,9 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     },
 
     async *querySessionTouches(query) {
-      const { companyIds, personIds, ...range } = query
+      const { companyIds, personIds, ids, ...range } = query
       const conditions = sessionsOfRange(range)
+      if (ids) conditions.push(`id IN ${sqlList(ids)}`)
       if (personIds) conditions.push(`visitor_id IN ${sqlList(await visitorsOfPeople(query.siteId, personIds))}`)
       // A company's sessions are its people's, known only once joined: read as all the range's, kept per company here.
       const ofCompany = new Map<string, SessionTouch[]>(companyIds?.map((id) => [id, []]))

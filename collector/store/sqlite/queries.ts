@@ -478,6 +478,15 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         ).raw(true)
         for (let i = 0; i < query.personIds.length; i += OWNERS_PER_READ)
           for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
+      } else if (query.ids) {
+        // Each a seek of the sessions' primary key.
+        const { conditions, params } = where([
+          ['s.site_id = @siteId', { siteId: query.siteId }],
+          ['s.started_at >= @from', { from: query.from }],
+          ['s.started_at < @to', { to: query.to }],
+        ])
+        const read = reader.prepare(`SELECT ${columns} FROM sessions s WHERE ${conditions} AND s.id IN (SELECT value FROM json_each(@ids)) ORDER BY s.started_at, s.id`).raw(true)
+        for (const v of read.all({ ...params, ids: JSON.stringify(query.ids) }) as Value[][]) yield touchOf(v)
       } else yield* touchesOf()
     },
 
