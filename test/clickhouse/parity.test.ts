@@ -154,9 +154,9 @@ describe.each([
       expect(ofPeople.length).toBeGreaterThan(2)
       expect(ofPeople.sort(byStart)).toEqual(sessions.filter((s) => s.personId !== null && theirs.includes(s.personId)).sort(byStart))
       // Some sessions by id, in order of start, within the range asked for.
+      const tenth = SEPTEMBER + 9 * 86_400_000
       const some = sessions.filter((_, i) => i % 7 === 0)
-      const tenthOn = (s: { startedAt: number }) => s.startedAt >= SEPTEMBER + 9 * 86_400_000
-      expect(await collect(store.querySessionTouches({ siteId, from: SEPTEMBER + 9 * 86_400_000, to: AS_OF, ids: some.map((s) => s.id) }))).toEqual(some.filter(tenthOn).sort(byStart))
+      expect(await collect(store.querySessionTouches({ siteId, from: tenth, to: AS_OF, ids: some.map((s) => s.id) }))).toEqual(some.filter((s) => s.startedAt >= tenth).sort(byStart))
       const events = await collect(store.queryEvents({ siteId, sessionIds: false }))
       const ofTheirs = await collect(store.queryEvents({ siteId, sessionIds: false, personIds: theirs }))
       expect(ofTheirs.length).toBeGreaterThan(10)
@@ -167,7 +167,6 @@ describe.each([
       const byId = (a: { ownerId: string }, b: { ownerId: string }) => a.ownerId.localeCompare(b.ownerId)
       expect(theirTimes.sort(byId)).toEqual(times.filter((t) => t.ownerType === 'person' && theirs.includes(t.ownerId)).sort(byId))
       // Those of some types with an entry from the 10th on: every entry of theirs, in the range or not.
-      const tenth = SEPTEMBER + 9 * 86_400_000
       const entering = await collect(store.queryStageTimes(siteId, journey, stages, { types: ['person', 'company'], from: tenth }))
       const entered = times.filter((t) => t.ownerType !== 'visitor' && t.at.some((at) => at !== null && at >= tenth))
       expect(entered.length).toBeGreaterThan(10)

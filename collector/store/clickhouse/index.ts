@@ -114,10 +114,10 @@ export async function openClickHouseStore(url: string, options: ClickHouseOption
     (await ch.rows<{ visitor_id: string }>(
       `SELECT visitor_id, linked_at FROM ${live('identities', `site_id = ${sqlString(siteId)}`)} AND person_id = ${sqlString(personId)} ORDER BY linked_at`,
     )).map((r) => r.visitor_id)
-  /** A condition, to add outside FINAL, that keeps some owners' rows of a table keyed by owner. */
-  /** The entries of some types of owners into some stages in a range. */
+  /** The conditions on stage entries of some types of owners into some stages in a range. */
   const enteringIn = (owners: OwnersEntering, stages: string[]) =>
     [`owner_type IN ${sqlList(owners.types)}`, `stage IN ${sqlList(stages)}`, ...rangeConditions('entered_at', owners)].join(' AND ')
+  /** A condition, to add outside FINAL, that keeps some owners' rows of a table keyed by owner. */
   const onlyOwners = (owners?: OwnersOfType) => (owners ? ` AND owner_type = ${sqlString(owners.type)} AND owner_id IN ${sqlList(owners.ids)}` : '')
   const visitorsOfPeople = async (siteId: string, personIds: string[]) =>
     (await ch.rows<{ visitor_id: string }>(

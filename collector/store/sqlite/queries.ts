@@ -462,16 +462,15 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         const keys = [{ column: 's.started_at', row: 'started_at', type: 'number' }, { column: 's.id', row: 'id', type: 'text' }] as const
         return pagedAs(() => touchOf, reader, sql, params, [...keys], false, query.from)
       }
+      // The sessions of the site (told by the column named) that started in the range.
+      const startedIn = (site: string) =>
+        where([[`${site} = @siteId`, { siteId: query.siteId }], ['s.started_at >= @from', { from: query.from }], ['s.started_at < @to', { to: query.to }]])
       // A company at a time, each along sessions_of_companies in the order of start: a list of them
       // in one query would sort all their sessions again for every page.
       if (query.companyIds) for (const companyId of query.companyIds) yield* touchesOf(companyId)
       else if (query.personIds) {
         // A page of people at a time, each read whole by their visitor ids.
-        const { conditions, params } = where([
-          ['i.site_id = @siteId', { siteId: query.siteId }],
-          ['s.started_at >= @from', { from: query.from }],
-          ['s.started_at < @to', { to: query.to }],
-        ])
+        const { conditions, params } = startedIn('i.site_id')
         const read = reader.prepare(
           `SELECT ${columns} FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
            WHERE ${conditions} AND i.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY i.person_id, s.started_at, s.id`,
@@ -480,11 +479,7 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
           for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
       } else if (query.ids) {
         // Each a seek of the sessions' primary key.
-        const { conditions, params } = where([
-          ['s.site_id = @siteId', { siteId: query.siteId }],
-          ['s.started_at >= @from', { from: query.from }],
-          ['s.started_at < @to', { to: query.to }],
-        ])
+        const { conditions, params } = startedIn('s.site_id')
         const read = reader.prepare(`SELECT ${columns} FROM sessions s WHERE ${conditions} AND s.id IN (SELECT value FROM json_each(@ids)) ORDER BY s.started_at, s.id`).raw(true)
         for (const v of read.all({ ...params, ids: JSON.stringify(query.ids) }) as Value[][]) yield touchOf(v)
       } else yield* touchesOf()

@@ -5,7 +5,7 @@ import { openSqliteStore } from '../../../collector/store/sqlite'
 import { SESSION_SOURCES_BY_DAY } from '../../../collector/store/sqlite/migrations'
 import { wholeDaysOf } from '../../../collector/store/sqlite/queries'
 import type { SessionSourceCount, Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
