@@ -132,13 +132,15 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     return entries
   }
   const shift = (at: number | undefined, by: number) => (at === undefined ? undefined : at + by)
+  /** Each stage's entrants in the range, counted where the stage entries are, as the funnel counts them (no one listed as stalled). */
+  const entrantCounts = (asOf: number) => store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf, stalledBefore: Number.MIN_SAFE_INTEGER, limit: 0 })
 
   if (report === 'content') {
     const goal = oneOf(params.goal, journey.stages.map((s) => s.name), 'goal', defaultGoal(journey))
     const limit = positiveNumber(params.limit, 'limit', 50)
     const content = contentFold(journey, { ...range, goal, limit })
-    // Everyone who entered the goal in the range, whether they read anything or not: the funnel's count (none stalled before 1970).
-    const goalEntrants = store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf: now, stalledBefore: 0, limit: 0 })
+    // Everyone who entered the goal in the range, whether they read anything or not: the funnel's count.
+    const goalEntrants = entrantCounts(now)
     // From 30 days before the range: what a converter early in the range read before converting.
     const from = shift(range.from, -INFLUENCE_WINDOW_MS)
     await store.foldPageEvents({ siteId, from, to: range.to }, (event) => content.add(event))
@@ -239,7 +241,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const owners = new Map<string, PathOwner>([...firstTouches.keys()].map((key) => [key, { sessions: sessionsOf.get(key)!, content: [], goalAt: null }]))
     sessionsOf.clear()
     await store.foldPageEvents({ siteId, ...range }, (e) => {
-      const owner = !e.isBot && owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)
+      const owner = owners.get(e.personId ? `person:${e.personId}` : `visitor:${e.visitorId}`)
       if (owner) owner.content.push({ at: e.occurredAt, item: e.kind === 'pageview' ? contentGroup(e.path) : `download:${(e.name ?? '').split('/').pop()}` })
     })
     const goalIndex = stageNames.indexOf(goal)
@@ -259,8 +261,7 @@ export async function runReport(allOf: StoreReads, config: WaymarkConfig, siteId
     const memberCap = params.members === 'all' ? Infinity : positiveNumber(params.members, 'members', Infinity)
     const asOf = Math.min(range.to ?? now, now)
     const engagedDays = 30
-    // Counted where the stage entries are, as the funnel is (no one is listed as stalled).
-    const counting = store.funnelCounts(siteId, journey.name, stageNames, { ...range, asOf, stalledBefore: Number.MIN_SAFE_INTEGER, limit: 0 })
+    const counting = entrantCounts(asOf)
 
     // Every company is ranked by what it has: its stage, its people, and how many of them came in
     // the last days; only the accounts shown are then read whole. (At ten million events, reading
