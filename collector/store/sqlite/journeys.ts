@@ -56,10 +56,9 @@ export function journeyMaintenance(db: Database.Database, config: WaymarkConfig,
     personSessions: db.prepare(
       `SELECT sessions.id, sessions.started_at, sessions.entry_path, sessions.channel, sessions.campaign, session_stages.progress,
          session_stages.stage, session_stages.score
-       FROM identities
-       JOIN sessions ON sessions.site_id = identities.site_id AND sessions.visitor_id = identities.visitor_id
+       FROM sessions INDEXED BY sessions_of_people
        JOIN session_stages ON session_stages.session_id = sessions.id AND session_stages.journey = ?
-       WHERE identities.site_id = ? AND identities.person_id = ?
+       WHERE sessions.site_id = ? AND sessions.person_id = ?
        ORDER BY sessions.started_at, sessions.id`,
     ),
     updateSessionStage: db.prepare('UPDATE session_stages SET stage = ?, score = ? WHERE session_id = ? AND journey = ?'),

@@ -593,4 +593,14 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX events_of_pages_by_time ON events (site_id, occurred_at, kind, path, name, visitor_id, scroll_depth, engaged_ms) WHERE ${PAGE_EVENTS};
   `,
+  // 22: known people's sessions by person, as migration 20 has them by company, so a person's
+  // sessions are one range of an index rather than a seek of sessions_by_visitor for each of their
+  // visitor ids (active people have a hundred and more): at ten million events, when each of the
+  // 38,745 people of 30 days first came took about 2 s so. sessions.person_id is kept by the
+  // triggers of migration 14. Sessions are rewritten as they grow, so every index of them is written
+  // again: on 100,000 generated events with sessions kept current, intake with this index was 0.98,
+  // 0.98 and 1.03 of intake without it; with ended_at and events in it too, 0.97, 0.97 and 0.96.
+  `
+  CREATE INDEX sessions_of_people ON sessions (site_id, person_id, started_at) WHERE person_id IS NOT NULL;
+  `,
 ]

@@ -236,21 +236,21 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
   }
   async function* peopleRows(query: OwnerQuery): AsyncGenerator<PersonRow> {
     catchUp()
+    // Their sessions, each of which holds its person (kept by triggers as identities change).
+    const sessionsOfPerson = 'FROM sessions s INDEXED BY sessions_of_people WHERE s.site_id = p.site_id AND s.person_id = p.id'
     const { conditions, params } = where([
       ['p.site_id = @siteId', { siteId: query.siteId }],
       ['p.id IN (SELECT value FROM json_each(@ids))', { ids: query.ids && JSON.stringify(query.ids) }],
       ['p.company_id IN (SELECT value FROM json_each(@companyIds))', { companyIds: query.companyIds && JSON.stringify(query.companyIds) }],
       ['os.stage = @stage', { stage: query.stage }],
-      [`EXISTS (SELECT 1 FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
-         WHERE i.person_id = p.id AND s.started_at >= @from AND s.started_at < @to)`, range(query)],
+      [`EXISTS (SELECT 1 ${sessionsOfPerson} AND s.started_at >= @from AND s.started_at < @to)`, range(query)],
     ])
     const sql = (after: string) =>
       `SELECT p.*, os.stage, os.score,
          (SELECT entered_at FROM stage_entries e WHERE e.owner_type = 'person' AND e.owner_id = p.id AND e.journey = @journey AND e.stage = os.stage) AS stage_entered_at,
          (SELECT json_group_object(key, json(value)) FROM traits WHERE subject_id = p.id) AS traits,
          (SELECT count(*) FROM identities WHERE person_id = p.id) AS visitor_ids,
-         (SELECT json_array(min(s.started_at), max(s.ended_at), count(*), sum(s.events)) FROM identities i
-            JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id WHERE i.person_id = p.id) AS activity
+         (SELECT json_array(min(s.started_at), max(s.ended_at), count(*), sum(s.events)) ${sessionsOfPerson}) AS activity
        FROM people p LEFT JOIN owner_stages os ON os.owner_type = 'person' AND os.owner_id = p.id AND os.journey = @journey
        WHERE ${conditions} AND ${after} ORDER BY p.id`
     for await (const r of paged(reader, sql, { ...params, journey: query.journey }, [{ column: 'p.id', row: 'id', type: 'text' }]))
@@ -469,11 +469,11 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       // in one query would sort all their sessions again for every page.
       if (query.companyIds) for (const companyId of query.companyIds) yield* touchesOf(companyId)
       else if (query.personIds) {
-        // A page of people at a time, each read whole by their visitor ids.
-        const { conditions, params } = startedIn('i.site_id')
+        // A page of people at a time, each along sessions_of_people.
+        const { conditions, params } = startedIn('s.site_id')
         const read = reader.prepare(
-          `SELECT ${columns} FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
-           WHERE ${conditions} AND i.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY i.person_id, s.started_at, s.id`,
+          `SELECT ${columns} FROM sessions s INDEXED BY sessions_of_people
+           WHERE ${conditions} AND s.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY s.person_id, s.started_at, s.id`,
         ).raw(true)
         for (let i = 0; i < query.personIds.length; i += OWNERS_PER_READ)
           for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
@@ -592,8 +592,8 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
       catchUp()
       const rows = reader.prepare(
         `SELECT p.id, p.email, p.user_id, p.company_id,
-           (SELECT s.ended_at FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
-            WHERE i.site_id = p.site_id AND i.person_id = p.id AND s.started_at < @asOf ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS last_seen
+           (SELECT s.ended_at FROM sessions s INDEXED BY sessions_of_people
+            WHERE s.site_id = p.site_id AND s.person_id = p.id AND s.started_at < @asOf ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS last_seen
          FROM people p WHERE p.site_id = @siteId AND p.id IN (SELECT value FROM json_each(@ids))`,
       ).all({ siteId, asOf, ids: JSON.stringify(personIds) }) as { id: string; email: string | null; user_id: string | null; company_id: string | null; last_seen: number | null }[]
       return new Map(rows.map((r) => [r.id, { email: r.email, userId: r.user_id, companyId: r.company_id, lastSeen: r.last_seen }]))
@@ -760,14 +760,14 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
 
     async firstSeen(siteId: string, owners: OwnersOfType): Promise<Map<string, number>> {
       catchUp()
-      // The earliest start of each one's sessions: a seek of the visitors' or the company's session index.
+      // The earliest start of each one's sessions: a seek of the visitors', the company's or the person's session index.
       const sql = owners.type === 'visitor'
         ? `SELECT visitor_id, min(started_at) FROM sessions WHERE site_id = @siteId AND visitor_id IN (SELECT value FROM json_each(@ids)) GROUP BY visitor_id`
         : owners.type === 'company'
         ? `SELECT s.company_id, min(s.started_at) FROM sessions s INDEXED BY sessions_of_companies
            WHERE s.site_id = @siteId AND s.company_id IN (SELECT value FROM json_each(@ids)) GROUP BY s.company_id`
-        : `SELECT i.person_id, min(s.started_at) FROM identities i JOIN sessions s ON s.site_id = i.site_id AND s.visitor_id = i.visitor_id
-           WHERE i.site_id = @siteId AND i.person_id IN (SELECT value FROM json_each(@ids)) GROUP BY i.person_id`
+        : `SELECT s.person_id, min(s.started_at) FROM sessions s INDEXED BY sessions_of_people
+           WHERE s.site_id = @siteId AND s.person_id IN (SELECT value FROM json_each(@ids)) GROUP BY s.person_id`
       return new Map(reader.prepare(sql).raw(true).all({ siteId, ids: JSON.stringify(owners.ids) }) as [string, number][])
     },
   }

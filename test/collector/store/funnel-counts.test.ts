@@ -6,7 +6,7 @@ import { addSite } from '../../../collector/sites'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14, BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_12, BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14, BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_21 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic } from '../../fixtures/store-file'
 import { generateTraffic, shuffledBatches } from '../../fixtures/traffic'
 
@@ -68,7 +68,7 @@ describe('the SQLite store: the funnel counted from stage entries equals its def
     const path = join(dir, 'waymark.db')
     await store.close()
     const older = new Database(path)
-    older.exec(BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15 + BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13 + BACK_TO_SCHEMA_12)
+    older.exec(BACK_TO_SCHEMA_21 + BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15 + BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13 + BACK_TO_SCHEMA_12)
     older.close()
     store = openSqliteStore(path)
     for (const [, query] of queries) {

@@ -4,7 +4,7 @@ import { ownerPageOf, type OwnerPage } from '../../../collector/reports/owners'
 import { DEFAULT_JOURNEY } from '../../../collector/stages/config'
 import type { OwnerListQuery, Store, StoredEvent } from '../../../collector/store/types'
 import { openSqliteStore } from '../../../collector/store/sqlite'
-import { BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_21 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
@@ -85,7 +85,7 @@ describe('the SQLite store: the people and companies lists equal their definitio
     const before = await Promise.all(cases.map(([, options]) => store.listPeople({ ...base(siteId), limit: 100, ...options }).then(shown)))
     await store.close()
     const older = new Database(held.path)
-    older.exec(BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15)
+    older.exec(BACK_TO_SCHEMA_21 + BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15)
     older.close()
     store = held.store = openSqliteStore(held.path)
     for (const [i, [, options]] of cases.entries()) expect(shown(await store.listPeople({ ...base(siteId), limit: 100, ...options }))).toEqual(before[i])

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import type { Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14, BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_13, BACK_TO_SCHEMA_14, BACK_TO_SCHEMA_15, BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_21 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic } from '../../fixtures/store-file'
 
 /** Sessions whose person or company is not the one their visitor id's identity names now. */
@@ -59,7 +59,7 @@ describe('the SQLite store: sessions hold their person and company', () => {
   })
 
   it('in a file an older Waymark wrote (schema 13): filled in as it opens', async () => {
-    await change(BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15 + BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13)
+    await change(BACK_TO_SCHEMA_21 + BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16 + BACK_TO_SCHEMA_15 + BACK_TO_SCHEMA_14 + BACK_TO_SCHEMA_13)
     const counted = owners()
     expect(counted.people).toBeGreaterThan(50)
     expect(counted.wrong).toBe(0)

@@ -5,7 +5,7 @@ import { openSqliteStore } from '../../../collector/store/sqlite'
 import { SESSION_SOURCES_BY_DAY } from '../../../collector/store/sqlite/migrations'
 import { wholeDaysOf } from '../../../collector/store/sqlite/queries'
 import type { SessionSourceCount, Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_16, BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_21 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
@@ -160,7 +160,7 @@ describe('the SQLite store: sessions by stage and source, counted from the rollu
     const before = await Promise.all(ranges.map(([, range]) => definition(range)))
     await store.close()
     const older = new Database(held.path)
-    older.exec(BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16)
+    older.exec(BACK_TO_SCHEMA_21 + BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17 + BACK_TO_SCHEMA_16)
     older.close()
     store = held.store = openSqliteStore(held.path)
     for (const [i, [, range]] of ranges.entries()) expect(await counted(range)).toEqual(before[i])

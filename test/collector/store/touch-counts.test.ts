@@ -6,7 +6,7 @@ import { addSite } from '../../../collector/sites'
 import { openSqliteStore } from '../../../collector/store/sqlite'
 import { FIRST_TOUCH_FLOWS_BY_DAY, TOUCHES_BY_DAY } from '../../../collector/store/sqlite/migrations'
 import type { Store } from '../../../collector/store/types'
-import { BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20 } from '../../fixtures/older-schemas'
+import { BACK_TO_SCHEMA_17, BACK_TO_SCHEMA_18, BACK_TO_SCHEMA_19, BACK_TO_SCHEMA_20, BACK_TO_SCHEMA_21 } from '../../fixtures/older-schemas'
 import { removeStore, storeWithTraffic, type TrafficStore } from '../../fixtures/store-file'
 
 const DAY = 86_400_000
@@ -132,7 +132,7 @@ describe('the SQLite store: attribution and flows counted from stage entries equ
     const before = await Promise.all(queries.map(([, query]) => store.touchCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query).then(merged)))
     await store.close()
     const older = new Database(held.path)
-    older.exec(BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17)
+    older.exec(BACK_TO_SCHEMA_21 + BACK_TO_SCHEMA_20 + BACK_TO_SCHEMA_19 + BACK_TO_SCHEMA_18 + BACK_TO_SCHEMA_17)
     older.close()
     store = held.store = openSqliteStore(held.path)
     for (const [i, [, query]] of queries.entries()) expect(merged(await store.touchCounts(siteId, DEFAULT_JOURNEY.name, STAGES, query))).toEqual(before[i])
