@@ -462,26 +462,23 @@ export function streamingQueries(reader: Database.Database, catchUp: () => void)
         const keys = [{ column: 's.started_at', row: 'started_at', type: 'number' }, { column: 's.id', row: 'id', type: 'text' }] as const
         return pagedAs(() => touchOf, reader, sql, params, [...keys], false, query.from)
       }
-      // The sessions of the site (told by the column named) that started in the range.
-      const startedIn = (site: string) =>
-        where([[`${site} = @siteId`, { siteId: query.siteId }], ['s.started_at >= @from', { from: query.from }], ['s.started_at < @to', { to: query.to }]])
+      // The sessions of the site that started in the range (for people and for ids; touchesOf pages its own way).
+      const startedIn = where([['s.site_id = @siteId', { siteId: query.siteId }], ['s.started_at >= @from', { from: query.from }], ['s.started_at < @to', { to: query.to }]])
       // A company at a time, each along sessions_of_companies in the order of start: a list of them
       // in one query would sort all their sessions again for every page.
       if (query.companyIds) for (const companyId of query.companyIds) yield* touchesOf(companyId)
       else if (query.personIds) {
         // A page of people at a time, each along sessions_of_people.
-        const { conditions, params } = startedIn('s.site_id')
         const read = reader.prepare(
           `SELECT ${columns} FROM sessions s INDEXED BY sessions_of_people
-           WHERE ${conditions} AND s.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY s.person_id, s.started_at, s.id`,
+           WHERE ${startedIn.conditions} AND s.person_id IN (SELECT value FROM json_each(@ids)) ORDER BY s.person_id, s.started_at, s.id`,
         ).raw(true)
         for (let i = 0; i < query.personIds.length; i += OWNERS_PER_READ)
-          for (const v of read.all({ ...params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
+          for (const v of read.all({ ...startedIn.params, ids: JSON.stringify(query.personIds.slice(i, i + OWNERS_PER_READ)) }) as Value[][]) yield touchOf(v)
       } else if (query.ids) {
         // Each a seek of the sessions' primary key.
-        const { conditions, params } = startedIn('s.site_id')
-        const read = reader.prepare(`SELECT ${columns} FROM sessions s WHERE ${conditions} AND s.id IN (SELECT value FROM json_each(@ids)) ORDER BY s.started_at, s.id`).raw(true)
-        for (const v of read.all({ ...params, ids: JSON.stringify(query.ids) }) as Value[][]) yield touchOf(v)
+        const read = reader.prepare(`SELECT ${columns} FROM sessions s WHERE ${startedIn.conditions} AND s.id IN (SELECT value FROM json_each(@ids)) ORDER BY s.started_at, s.id`).raw(true)
+        for (const v of read.all({ ...startedIn.params, ids: JSON.stringify(query.ids) }) as Value[][]) yield touchOf(v)
       } else yield* touchesOf()
     },
 
